@@ -1,0 +1,87 @@
+import type { KeyDef } from '../schema.js';
+
+/** The built-in listener (mailserverd): what inetd would otherwise do. */
+export const listenerKeys: KeyDef[] = [
+  {
+    key: 'listen-imap',
+    type: 'list',
+    default: ['0.0.0.0:143', '[::]:143'],
+    section: 'Listener',
+    description: 'Addresses for plain IMAP (STARTTLS available). Empty list: no IMAP listener.',
+  },
+  {
+    key: 'listen-imaps',
+    type: 'list',
+    default: ['0.0.0.0:993', '[::]:993'],
+    section: 'Listener',
+    description: 'Addresses for IMAP over implicit TLS.',
+  },
+  {
+    key: 'listen-pop3',
+    type: 'list',
+    default: ['0.0.0.0:110', '[::]:110'],
+    section: 'Listener',
+    description: 'Addresses for POP3 (STLS available).',
+  },
+  {
+    key: 'listen-pop3s',
+    type: 'list',
+    default: ['0.0.0.0:995', '[::]:995'],
+    section: 'Listener',
+    description: 'Addresses for POP3 over implicit TLS.',
+  },
+  {
+    key: 'listen-pop2',
+    type: 'list',
+    default: [],
+    section: 'Listener',
+    description: 'Addresses for POP2 (obsolete; off by default, as in a default UW build).',
+  },
+  {
+    key: 'warm-pool',
+    type: 'int',
+    default: 2,
+    min: 0,
+    max: 64,
+    section: 'Listener',
+    description: 'Worker processes started ahead of time per protocol, so a new connection does not wait for Node to start.',
+  },
+  {
+    key: 'max-sessions',
+    type: 'int',
+    default: 500,
+    min: 1,
+    section: 'Listener',
+    description: 'Concurrent sessions over all protocols; further connections get a polite refusal and are closed.',
+  },
+  {
+    key: 'max-sessions-per-ip',
+    type: 'int',
+    default: 40,
+    min: 1,
+    section: 'Listener',
+    description: 'Concurrent sessions from one source address.',
+  },
+  {
+    key: 'max-connect-rate',
+    type: 'int',
+    default: 60,
+    min: 1,
+    section: 'Listener',
+    description: 'New connections per minute from one source address (xinetd per_source/cps in spirit); excess connections are refused politely, the service never stops.',
+  },
+  {
+    key: 'allow-networks',
+    type: 'list',
+    default: [],
+    section: 'Listener',
+    description: 'If not empty, only clients in these networks (CIDR, e.g. 192.0.2.0/24, 2001:db8::/32) are served (TCP wrappers / xinetd only_from).',
+  },
+  {
+    key: 'deny-networks',
+    type: 'list',
+    default: [],
+    section: 'Listener',
+    description: 'Clients in these networks are refused (xinetd no_access).',
+  },
+];

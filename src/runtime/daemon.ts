@@ -1,0 +1,216 @@
+/**
+ * The common main of imapd, ipop3d and ipop2d: flags → config → log →
+ * connection (stdio from inetd/xinetd/systemd, or a socket handed over by the
+ * built-in listener) → protocol session. One process serves one connection.
+ */
+import { Command, Option } from 'commander';
+import { hostname as osHostname } from 'node:os';
+import { basename } from 'node:path';
+import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { ALL_KEYS, ConfigError, loadConfig, type Config } from '../config/index.js';
+import { initLog, log, type Log } from './log.js';
+import { Connection, socketInfo, stdioStream } from './connection.js';
+import { secureContextLoader } from './tls.js';
+import { becomeUser, currentUserIdentity, isRoot } from './identity.js';
+import type { Authenticator, Identity } from '../auth/types.js';
+import type { Store } from '../store/types.js';
+import { createAuthenticator } from '../auth/index.js';
+import { createStore } from '../store/index.js';
+
+export type Program = 'imapd' | 'ipop3d' | 'ipop2d';
+export type TerminateReason = 'terminated' | 'hangup';
+
+export interface ServerContext {
+  program: Program;
+  config: Config;
+  /** Host name for greetings and logs. */
+  hostname: string;
+  log: Log;
+  /** Set when started as an ordinary user (ssh host imapd): IMAP greets with PREAUTH as this identity. */
+  preauth?: Identity;
+  /** The authenticator for this connection (created on first use). */
+  auth(): Authenticator;
+  /** Drop privileges to `id` (groups, gid, uid, HOME, umask, cwd) and open the user's store. Throws on failure. */
+  enterUser(id: Identity): Store;
+  /** Register the session's reaction to SIGTERM ("Killed (terminated)") and SIGHUP ("Hangup"). */
+  onTerminate(handler: (reason: TerminateReason) => void): void;
+}
+
+export type SessionRunner = (conn: Connection, ctx: ServerContext) => Promise<void>;
+
+/** What each protocol says when it refuses to serve before its greeting. */
+const REFUSAL: Record<Program, (text: string) => string> = {
+  imapd: (t) => `* BYE ${t}\r\n`,
+  ipop3d: (t) => `-ERR ${t}\r\n`,
+  ipop2d: (t) => `- ${t}\r\n`,
+};
+
+const VERSION = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+export function version(): string {
+  return VERSION;
+}
+
+/** Add one `--key <value>` flag per configuration key, plus --config. */
+export function addConfigFlags(cmd: Command): Command {
+  cmd.option('-c, --config <file>', 'configuration file (default /etc/uwimap.conf when it exists)');
+  for (const k of ALL_KEYS) {
+    const o = new Option(`--${k.key} <${k.type === 'bool' ? 'yes|no' : k.type}>`, k.description);
+    o.hideHelp(false);
+    cmd.addOption(o);
+  }
+  return cmd;
+}
+
+/** Flags given on the command line as [key, raw text] pairs for loadConfig. */
+export function configOverrides(opts: Record<string, unknown>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const k of ALL_KEYS) {
+    const camel = k.key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const v = opts[camel];
+    if (v !== undefined) out.push([k.key, String(v)]);
+  }
+  return out;
+}
+
+export function resolveHostname(cfg: Config): string {
+  return cfg.str('hostname') || osHostname();
+}
+
+/** Parse argv and run one session of `program` with `runner`. */
+export async function runDaemon(program: Program, runner: SessionRunner, argv = process.argv): Promise<void> {
+  const invokedAs = basename(argv[1] ?? program);
+  const cmd = new Command(program)
+    .description(
+      {
+        imapd: 'IMAP4rev1 server: serves one connection on stdin/stdout (inetd, xinetd, systemd Accept=yes, ssh).',
+        ipop3d: 'POP3 server: serves one connection on stdin/stdout.',
+        ipop2d: 'POP2 server (RFC 937): serves one connection on stdin/stdout.',
+      }[program],
+    )
+    .version(VERSION, '-V, --version')
+    .option('--show-config', 'print the effective configuration and exit')
+    .addOption(new Option('--worker', 'run as a worker of the built-in listener (internal)').hideHelp())
+    .allowExcessArguments(false);
+  addConfigFlags(cmd);
+  // commander writes help/version/errors to stdout/stderr: fine for an administrator at a terminal.
+  cmd.parse(argv);
+  const opts = cmd.opts<Record<string, unknown>>();
+
+  let config: Config;
+  try {
+    config = loadConfig({ file: opts.config as string | undefined, overrides: configOverrides(opts) });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      refuseStart(program, e.message);
+      return;
+    }
+    throw e;
+  }
+  if (opts.showConfig) {
+    for (const [k, v] of config.entries()) process.stdout.write(`${k} = ${Array.isArray(v) ? v.join(', ') : (v ?? '')}\n`);
+    return;
+  }
+
+  const ident = invokedAs.replace(/\.js$/, '') || program;
+  initLog({
+    ident,
+    target: config.str('log-target') as 'syslog' | 'file' | 'none',
+    file: config.str('log-file'),
+    facility: config.str('syslog-facility'),
+    level: config.str('log-level') as 'info',
+  });
+  process.on('uncaughtException', (e) => {
+    log().crit(`Fatal error: ${e.stack ?? e.message}`);
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (e) => {
+    log().crit(`Fatal error: ${(e as Error)?.stack ?? String(e)}`);
+    process.exit(1);
+  });
+
+  const implicitTls = config.bool('implicit-tls') || /^(imapsd|ipop3sd|pop3sd|simapd|spop3d|sipop3d)$/.test(ident);
+  const secureContext = secureContextLoader(config);
+
+  const conn = opts.worker ? await receiveWorkerSocket(secureContext) : makeStdioConnection(secureContext);
+  if (!conn) return;
+
+  const terminateHandlers: Array<(r: TerminateReason) => void> = [];
+  const onSignal = (r: TerminateReason) => () => {
+    if (terminateHandlers.length === 0) process.exit(r === 'terminated' ? 1 : 0);
+    for (const h of terminateHandlers) h(r);
+  };
+  process.on('SIGTERM', onSignal('terminated'));
+  process.on('SIGHUP', onSignal('hangup'));
+
+  let authenticator: Authenticator | undefined;
+  const ctx: ServerContext = {
+    program,
+    config,
+    hostname: resolveHostname(config),
+    log: log(),
+    preauth: program === 'imapd' && !isRoot() && config.str('preauth') === 'auto' ? currentUserIdentity() : undefined,
+    auth: () => (authenticator ??= createAuthenticator(config, log(), program === 'imapd' ? 'imap' : 'pop')),
+    enterUser: (id) => {
+      becomeUser(id, config.int('umask'));
+      return createStore(id, config, log(), resolveHostname(config));
+    },
+    onTerminate: (h) => terminateHandlers.push(h),
+  };
+
+  if (implicitTls) {
+    try {
+      await conn.startTls();
+    } catch (e) {
+      log().error(`TLS negotiation failed host=[${conn.remoteAddress}]: ${(e as Error).message}`);
+      await conn.close();
+      return;
+    }
+  }
+  await runner(conn, ctx);
+  await conn.close();
+}
+
+function makeStdioConnection(secureContext: ReturnType<typeof secureContextLoader>): Connection {
+  const { stream, info } = stdioStream();
+  return new Connection(stream, info, secureContext);
+}
+
+/** Listener worker: wait for the accepted socket from the parent, then serve it like inetd would. */
+function receiveWorkerSocket(secureContext: ReturnType<typeof secureContextLoader>): Promise<Connection | undefined> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve(undefined);
+    const onMessage = (msg: unknown, handle: unknown) => {
+      if (handle instanceof net.Socket && (msg as { type?: string })?.type === 'connection') {
+        process.off('message', onMessage);
+        handle.setNoDelay(true);
+        // Tell the listener we are busy, then let the IPC channel stop keeping us alive.
+        process.send?.({ type: 'busy' });
+        process.channel?.unref();
+        resolve(new Connection(handle, socketInfo(handle), secureContext));
+      }
+    };
+    process.on('message', onMessage);
+    process.on('disconnect', () => resolve(undefined));
+    process.send({ type: 'ready' });
+  });
+}
+
+function refuseStart(program: Program, message: string): void {
+  // The administrator sees the reason in syslog; the client gets a protocol-level refusal.
+  try {
+    initLog({ ident: program, target: 'syslog' }).crit(`Configuration error, not starting: ${message}`);
+  } catch {
+    /* no syslog available */
+  }
+  if (process.stdin.isTTY) process.stderr.write(`${program}: ${message}\n`);
+  else process.stdout.write(REFUSAL[program]('Server configuration error'));
+  process.exitCode = 78; // EX_CONFIG
+}

@@ -1,0 +1,342 @@
+/**
+ * The POSIX calls Node lacks, through one small FFI bridge (koffi, which ships
+ * prebuilt binaries in its npm package). Loaded lazily: a daemon that never
+ * locks a file or reads the password database never maps libc through koffi.
+ *
+ * Node itself covers setuid/setgid/setgroups/initgroups/kill/fstat; this
+ * module adds flock(2), fcntl(2) record locks, syslog(3), getpwnam(3)/
+ * getpwuid(3) (through NSS, so LDAP/sssd users resolve), getspnam(3) and
+ * crypt(3) from libcrypt (yescrypt, sha512-crypt, bcrypt … whatever the
+ * system supports).
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Koffi = any;
+
+let koffiMod: Koffi | undefined;
+function koffi(): Koffi {
+  if (!koffiMod) koffiMod = require('koffi');
+  return koffiMod;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Fn = any;
+interface Libc {
+  flock: Fn;
+  fcntl: Fn;
+  openlog: Fn;
+  syslog: Fn;
+  closelog: Fn;
+  getpwnam: Fn;
+  getpwuid: Fn;
+  getspnam: Fn;
+  strerror: Fn;
+  getppid: Fn;
+  passwdType: Fn;
+  spwdType: Fn;
+  flockType: Fn;
+}
+let libc: Libc | undefined;
+
+function loadLibc(): Libc {
+  if (libc) return libc;
+  const k = koffi();
+  const lib = k.load('libc.so.6');
+  const passwdType = k.struct('passwd', {
+    pw_name: 'const char *',
+    pw_passwd: 'const char *',
+    pw_uid: 'uint32_t',
+    pw_gid: 'uint32_t',
+    pw_gecos: 'const char *',
+    pw_dir: 'const char *',
+    pw_shell: 'const char *',
+  });
+  const spwdType = k.struct('spwd', {
+    sp_namp: 'const char *',
+    sp_pwdp: 'const char *',
+    sp_lstchg: 'long',
+    sp_min: 'long',
+    sp_max: 'long',
+    sp_warn: 'long',
+    sp_inact: 'long',
+    sp_expire: 'long',
+    sp_flag: 'unsigned long',
+  });
+  // struct flock on x86_64/aarch64 Linux: short l_type, short l_whence, off_t l_start, off_t l_len, pid_t l_pid
+  const flockType = k.struct('flock_s', {
+    l_type: 'short',
+    l_whence: 'short',
+    l_start: 'int64_t',
+    l_len: 'int64_t',
+    l_pid: 'int32_t',
+  });
+  libc = {
+    flock: lib.func('int flock(int fd, int operation)'),
+    fcntl: lib.func('int fcntl(int fd, int cmd, _Inout_ flock_s *lock)'),
+    openlog: lib.func('void openlog(const char *ident, int option, int facility)'),
+    syslog: lib.func('void syslog(int priority, const char *format, const char *msg)'),
+    closelog: lib.func('void closelog(void)'),
+    getpwnam: lib.func('passwd *getpwnam(const char *name)'),
+    getpwuid: lib.func('passwd *getpwuid(uint32_t uid)'),
+    getspnam: lib.func('spwd *getspnam(const char *name)'),
+    strerror: lib.func('const char *strerror(int errnum)'),
+    getppid: lib.func('int getppid(void)'),
+    passwdType,
+    spwdType,
+    flockType,
+  };
+  return libc;
+}
+
+/** An Error carrying errno, like Node's own system errors. */
+export class PosixError extends Error {
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+  ) {
+    super(`${syscall}: ${errnoText(errno)}`);
+    this.name = 'PosixError';
+  }
+  get code(): string {
+    return ERRNO_NAMES[this.errno] ?? `E${this.errno}`;
+  }
+}
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  4: 'EINTR',
+  9: 'EBADF',
+  11: 'EAGAIN',
+  13: 'EACCES',
+  17: 'EEXIST',
+  22: 'EINVAL',
+  28: 'ENOSPC',
+  35: 'EDEADLK',
+  37: 'ENOLCK',
+};
+export const EAGAIN = 11;
+export const EWOULDBLOCK = 11;
+export const EINTR = 4;
+export const EACCES = 13;
+
+export function errnoText(errno: number): string {
+  try {
+    return String(loadLibc().strerror(errno));
+  } catch {
+    return `errno ${errno}`;
+  }
+}
+
+function lastErrno(): number {
+  return koffi().errno() as number;
+}
+
+// ---------------------------------------------------------------- flock(2)
+
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/**
+ * flock(2) without blocking the event loop: LOCK_NB requests return false when
+ * the lock is busy; blocking requests run on koffi's worker thread.
+ */
+export function flockSync(fd: number, op: number): boolean {
+  const l = loadLibc();
+  for (;;) {
+    const r = l.flock(fd, op) as number;
+    if (r === 0) return true;
+    const e = lastErrno();
+    if (e === EINTR) continue;
+    if (e === EAGAIN && op & LOCK_NB) return false;
+    throw new PosixError('flock', e);
+  }
+}
+
+/** Blocking flock(2) on a worker thread, so the event loop keeps running. */
+export function flock(fd: number, op: number): Promise<boolean> {
+  if (op & LOCK_NB || op === LOCK_UN) return Promise.resolve(flockSync(fd, op));
+  const l = loadLibc();
+  return new Promise((resolve, reject) => {
+    // Try without blocking first: the common case costs no thread hop.
+    if (flockSync(fd, op | LOCK_NB)) return resolve(true);
+    l.flock.async(fd, op, (err: Error | null, r: number) => {
+      if (err) return reject(err);
+      if (r === 0) return resolve(true);
+      // errno of a worker-thread call is not reliably visible here; retry synchronously to classify.
+      try {
+        resolve(flockSync(fd, op | LOCK_NB));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+// ------------------------------------------------------- fcntl(2) locks
+
+const F_GETLK = 5;
+const F_SETLK = 6;
+const F_SETLKW = 7;
+export const F_RDLCK = 0;
+export const F_WRLCK = 1;
+export const F_UNLCK = 2;
+
+/**
+ * POSIX record lock over the whole file (what Postfix, procmail and mutt use
+ * on Linux). Returns false when `wait` is false and the lock is held elsewhere.
+ */
+export function fcntlLockSync(fd: number, type: number, wait = false): boolean {
+  const l = loadLibc();
+  const lk = { l_type: type, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
+  for (;;) {
+    const r = l.fcntl(fd, wait ? F_SETLKW : F_SETLK, lk) as number;
+    if (r === 0) return true;
+    const e = lastErrno();
+    if (e === EINTR) continue;
+    if (!wait && (e === EAGAIN || e === EACCES)) return false;
+    throw new PosixError('fcntl', e);
+  }
+}
+
+/** PID holding a conflicting POSIX lock, or 0 when the lock could be taken. */
+export function fcntlLockHolder(fd: number, type: number): number {
+  const l = loadLibc();
+  const lk = { l_type: type, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
+  const r = l.fcntl(fd, F_GETLK, lk) as number;
+  if (r !== 0) throw new PosixError('fcntl', lastErrno());
+  return lk.l_type === F_UNLCK ? 0 : lk.l_pid;
+}
+
+// ------------------------------------------------------------- syslog(3)
+
+export const LOG_PID = 0x01;
+export const LOG_NDELAY = 0x08;
+export const LOG_MAIL = 2 << 3;
+export const LOG_AUTH = 4 << 3;
+export const LOG_AUTHPRIV = 10 << 3;
+export const LOG_LOCAL0 = 16 << 3;
+export const LOG_EMERG = 0;
+export const LOG_ALERT = 1;
+export const LOG_CRIT = 2;
+export const LOG_ERR = 3;
+export const LOG_WARNING = 4;
+export const LOG_NOTICE = 5;
+export const LOG_INFO = 6;
+export const LOG_DEBUG = 7;
+
+export const SYSLOG_FACILITIES: Record<string, number> = {
+  mail: LOG_MAIL,
+  auth: LOG_AUTH,
+  authpriv: LOG_AUTHPRIV,
+  daemon: 3 << 3,
+  user: 1 << 3,
+  local0: 16 << 3,
+  local1: 17 << 3,
+  local2: 18 << 3,
+  local3: 19 << 3,
+  local4: 20 << 3,
+  local5: 21 << 3,
+  local6: 22 << 3,
+  local7: 23 << 3,
+};
+
+let syslogIdent: Buffer | undefined; // openlog keeps the pointer: keep the memory alive
+export function openlog(ident: string, option: number, facility: number): void {
+  const l = loadLibc();
+  syslogIdent = Buffer.from(ident + '\0');
+  l.openlog(syslogIdent, option, facility);
+}
+export function syslog(priority: number, message: string): void {
+  loadLibc().syslog(priority, '%s', message);
+}
+
+// --------------------------------------------------- password database
+
+export interface Passwd {
+  name: string;
+  passwd: string;
+  uid: number;
+  gid: number;
+  gecos: string;
+  dir: string;
+  shell: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function decodePasswd(p: any): Passwd | undefined {
+  if (!p) return undefined;
+  const k = koffi();
+  const s = k.decode(p, loadLibc().passwdType);
+  return {
+    name: s.pw_name ?? '',
+    passwd: s.pw_passwd ?? '',
+    uid: s.pw_uid,
+    gid: s.pw_gid,
+    gecos: s.pw_gecos ?? '',
+    dir: s.pw_dir ?? '',
+    shell: s.pw_shell ?? '',
+  };
+}
+
+/** getpwnam(3) through NSS (files, LDAP, sssd … as nsswitch.conf says). */
+export function getpwnam(name: string): Passwd | undefined {
+  return decodePasswd(loadLibc().getpwnam(name));
+}
+export function getpwuid(uid: number): Passwd | undefined {
+  return decodePasswd(loadLibc().getpwuid(uid));
+}
+
+export interface Shadow {
+  name: string;
+  passwd: string;
+  lastChange: number; // days since epoch, -1 unknown
+  min: number;
+  max: number;
+  warn: number;
+  inactive: number;
+  expire: number;
+}
+/** getspnam(3); needs root (or group shadow). undefined when not found or not permitted. */
+export function getspnam(name: string): Shadow | undefined {
+  const l = loadLibc();
+  const p = l.getspnam(name);
+  if (!p) return undefined;
+  const s = koffi().decode(p, l.spwdType);
+  return {
+    name: s.sp_namp ?? '',
+    passwd: s.sp_pwdp ?? '',
+    lastChange: Number(s.sp_lstchg),
+    min: Number(s.sp_min),
+    max: Number(s.sp_max),
+    warn: Number(s.sp_warn),
+    inactive: Number(s.sp_inact),
+    expire: Number(s.sp_expire),
+  };
+}
+
+// --------------------------------------------------------------- crypt(3)
+
+let cryptFn: Fn | undefined;
+/**
+ * crypt(3) from the system's libcrypt (libxcrypt on Debian): every hash
+ * method the system supports. Returns null when the setting is invalid
+ * (libxcrypt returns "*0"/"*1" or NULL then).
+ */
+export function crypt(password: string, setting: string): string | null {
+  if (!cryptFn) {
+    const lib = koffi().load('libcrypt.so.1');
+    cryptFn = lib.func('const char *crypt(const char *phrase, const char *setting)');
+  }
+  const r = cryptFn(password, setting) as string | null;
+  if (!r || r.startsWith('*')) return null;
+  return r;
+}
+
+export function getppid(): number {
+  return loadLibc().getppid() as number;
+}
