@@ -157,9 +157,14 @@ export function remoteFromEnv(env: NodeJS.ProcessEnv = process.env): string {
  * are pipes (ssh, socat with pipes, a test harness).
  */
 export function stdioStream(): { stream: Duplex; info: ConnectionInfo; socket: boolean } {
+  // inetd, xinetd and systemd (Accept=yes) put the same socket on fd 0 and 1.
+  // Node's child-process pipes are socketpairs too, but two different ones:
+  // then stdin and stdout must be used separately.
   let isSocket = false;
   try {
-    isSocket = fstatSync(0).isSocket();
+    const s0 = fstatSync(0);
+    const s1 = fstatSync(1);
+    isSocket = s0.isSocket() && s0.ino === s1.ino && s0.dev === s1.dev;
   } catch {
     isSocket = false;
   }

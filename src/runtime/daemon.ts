@@ -176,6 +176,9 @@ export async function runDaemon(program: Program, runner: SessionRunner, argv = 
   }
   await runner(conn, ctx);
   await conn.close();
+  // One process, one connection: whatever else is pending (stdin still open,
+  // timers) must not keep the process alive once the session is over.
+  process.exit(process.exitCode ?? 0);
 }
 
 function makeStdioConnection(secureContext: ReturnType<typeof secureContextLoader>): Connection {
