@@ -1,0 +1,165 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeSandbox, BIN, IS_ROOT, TEST_UID, TEST_GID, type Sandbox } from '../helpers/sandbox.js';
+
+const HAVE_UW = spawnSync('sh', ['-c', 'command -v mailutil'], { encoding: 'utf8' }).status === 0;
+const UW_MAILUTIL = '/usr/bin/mailutil';
+
+let sb: Sandbox;
+afterEach(() => sb?.cleanup());
+
+/** Run our mailutil as the sandbox user. */
+function mu(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BIN('mailutil'), '--config', sb.configFile, ...args], {
+    cwd: sb.home,
+    env: { PATH: process.env.PATH, HOME: sb.home, TZ: 'UTC' },
+    input,
+    encoding: 'utf8',
+    ...(IS_ROOT ? { uid: TEST_UID, gid: TEST_GID } : {}),
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+/** Run UW's own mailutil as the sandbox user on the sandbox home. */
+function uw(args: string[]) {
+  const r = spawnSync(UW_MAILUTIL, args, {
+    cwd: sb.home,
+    env: { PATH: process.env.PATH, HOME: sb.home, TZ: 'UTC' },
+    encoding: 'utf8',
+    ...(IS_ROOT ? { uid: TEST_UID, gid: TEST_GID } : {}),
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const MSG = (n: number, extra = '') =>
+  `From sender${n}@example.com Mon Jan  2 0${n % 10}:04:05 2023\nDate: Mon, 2 Jan 2023 03:04:05 +0000\nFrom: Sender ${n} <sender${n}@example.com>\nTo: you@example.com\nSubject: message ${n}${extra}\n\nBody of message ${n}.\n\n`;
+
+function mbox(count: number): string {
+  let s = '';
+  for (let i = 1; i <= count; i++) s += MSG(i);
+  return s;
+}
+
+describe('mailutil', () => {
+  it('create, check, copy, rename, delete on the home directory', () => {
+    sb = makeSandbox();
+    sb.mkdir('mail');
+    sb.writeFile('mail/src', mbox(3));
+    let r = mu(['check', 'mail/src']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.trim()).toMatch(/^(3 new message\(s\) \(3 unseen\)|No new messages), 3 total in mail\/src$/);
+    r = mu(['create', 'mail/new']);
+    expect(r.code, r.err).toBe(0);
+    r = mu(['create', 'mail/new']);
+    expect(r.code).toBe(1);
+    expect(r.err).not.toBe('');
+    r = mu(['-v', 'copy', 'mail/src', 'mail/copy']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('mail/src [3 message(s)] => mail/copy');
+    expect(r.out).toContain('[Ok 3 messages(s)]');
+    r = mu(['check', 'mail/copy']);
+    expect(r.out).toMatch(/3 total in mail\/copy/);
+    r = mu(['rename', 'mail/copy', 'mail/renamed']);
+    expect(r.code, r.err).toBe(0);
+    expect(existsSync(join(sb.home, 'mail/renamed'))).toBe(true);
+    r = mu(['delete', 'mail/renamed']);
+    expect(r.code, r.err).toBe(0);
+    expect(existsSync(join(sb.home, 'mail/renamed'))).toBe(false);
+  });
+
+  it('move empties the source; append needs an existing destination; merge append adds', () => {
+    sb = makeSandbox();
+    sb.writeFile('a', mbox(2));
+    sb.writeFile('b', mbox(1));
+    let r = mu(['append', 'a', 'missing']);
+    expect(r.code).toBe(1);
+    r = mu(['copy', 'a', 'b']);
+    expect(r.code).toBe(1); // exists
+    r = mu(['-m', 'append', 'copy', 'a', 'b']);
+    expect(r.code, r.err).toBe(0);
+    expect(mu(['check', 'b']).out).toMatch(/3 total in b/);
+    r = mu(['move', 'a', 'c']);
+    expect(r.code, r.err).toBe(0);
+    expect(mu(['check', 'a']).out).toMatch(/ 0 total in a/);
+    expect(mu(['check', 'c']).out).toMatch(/2 total in c/);
+    r = mu(['-m', 'suffix=.new', 'copy', 'c', 'b']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('retry to create b.new');
+    expect(mu(['check', 'b.new']).out).toMatch(/2 total in b.new/);
+  });
+
+  it('prune deletes what matches and says how many', () => {
+    sb = makeSandbox();
+    sb.writeFile('box', MSG(1) + MSG(2, ' invoice') + MSG(3, ' invoice'));
+    let r = mu(['prune', 'box', 'SUBJECT invoice']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.trim()).toBe('2 message(s) purged');
+    expect(mu(['check', 'box']).out).toMatch(/1 total in box/);
+    r = mu(['prune', 'box', 'SUBJECT nothing-like-this']);
+    expect(r.out.trim()).toBe('No matching messages, so nothing purged');
+    r = mu(['prune', 'box', 'BOGUS']);
+    expect(r.code).toBe(2);
+  });
+
+  it('transfer copies a hierarchy under the destination prefix', () => {
+    sb = makeSandbox();
+    sb.mkdir('old/sub');
+    sb.writeFile('old/one', mbox(1));
+    sb.writeFile('old/sub/two', mbox(2));
+    const r = mu(['-v', 'transfer', 'old/', 'new/']);
+    expect(r.code, r.err).toBe(0);
+    expect(mu(['check', 'new/old/one']).out).toMatch(/1 total/);
+    expect(mu(['check', 'new/old/sub/two']).out).toMatch(/2 total/);
+  });
+
+  it('copy converts formats keeping flags and keywords (unix → mbx → mix → unix)', () => {
+    sb = makeSandbox();
+    sb.writeFile(
+      'src',
+      `From a@example.com Mon Jan  2 03:04:05 2023\nSubject: one\nStatus: RO\nX-Status: F\nX-Keywords: Work\n\none\n\n` +
+        `From b@example.com Tue Jan  3 03:04:05 2023\nSubject: two\n\ntwo\n\n`,
+    );
+    expect(mu(['-kw', 'copy', 'src', '#driver.mbx/as-mbx']).code).toBe(0);
+    expect(readFileSync(join(sb.home, 'as-mbx')).subarray(0, 7).toString()).toBe('*mbx*\r\n');
+    expect(mu(['-kw', 'copy', 'as-mbx', '#driver.mix/as-mix']).code).toBe(0);
+    expect(statSync(join(sb.home, 'as-mix')).isDirectory()).toBe(true);
+    expect(existsSync(join(sb.home, 'as-mix', '.mixmeta'))).toBe(true);
+    expect(mu(['-kw', 'copy', 'as-mix', '#driver.unix/back']).code).toBe(0);
+    const back = readFileSync(join(sb.home, 'back'), 'latin1');
+    expect(back).toContain('Subject: one');
+    expect(back).toContain('Subject: two');
+    // Flags survived three conversions: \Seen (R), \Flagged (F), keyword Work.
+    const first = back.slice(back.indexOf('Subject: one'), back.indexOf('Subject: two'));
+    expect(first).toMatch(/Status: R/);
+    expect(first).toMatch(/X-Status: [A-Z]*F/);
+    expect(first).toMatch(/X-Keywords:.*Work/);
+  });
+
+  it('repair adds a From line to a mailbox whose first line is broken, losing nothing', () => {
+    sb = makeSandbox();
+    sb.writeFile('broken', 'Subject: orphan text\n\nsome text\n\n' + mbox(2));
+    const r = mu(['repair', 'broken']);
+    expect(r.code, r.err).toBe(0);
+    const data = readFileSync(join(sb.home, 'broken'), 'latin1');
+    expect(data.startsWith('From MAILER-DAEMON ')).toBe(true);
+    expect(data).toContain('some text');
+    expect(mu(['check', 'broken']).out).toMatch(/3 total in broken/);
+  });
+});
+
+describe.skipIf(!HAVE_UW)('mailutil against UW c-client', () => {
+  it('UW mailutil reads what ours writes in every format, and ours reads what UW writes', () => {
+    sb = makeSandbox();
+    sb.writeFile('src', mbox(4));
+    for (const fmt of ['unix', 'mbx', 'mix']) {
+      expect(mu(['copy', 'src', `#driver.${fmt}/ours-${fmt}`]).code).toBe(0);
+      const r = uw(['check', `ours-${fmt}`]);
+      expect(r.out + r.err).toMatch(new RegExp(`4 total in ours-${fmt}`));
+      expect(uw(['copy', 'src', `#driver.${fmt}/uw-${fmt}`]).code).toBe(0);
+      expect(mu(['check', `uw-${fmt}`]).out).toMatch(new RegExp(`4 total in uw-${fmt}`));
+    }
+  });
+});
+
+void TEST_GID;
