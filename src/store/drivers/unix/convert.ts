@@ -1,0 +1,62 @@
+/**
+ * Turning a message as a client or MTA gives it into what c-client stores in
+ * a UNIX mailbox (formats.md §1.2): every CR removed, NUL → 0x80, every line
+ * beginning "From " quoted as ">From ", and incoming c-client private headers
+ * renamed X-Original-<name> (anywhere in the header block: beyond UW, whose
+ * renaming stops at the first other X- header and so could be fooled).
+ */
+import { PRIVATE_HEADERS } from './scan.js';
+
+export function prepareForMbox(data: Buffer): { header: Buffer; body: Buffer } {
+  // Normalise: drop CRs, NUL → 0x80.
+  const clean = Buffer.allocUnsafe(data.length + 1);
+  let n = 0;
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i];
+    if (c === 13) continue;
+    clean[n++] = c === 0 ? 0x80 : c;
+  }
+  if (n === 0 || clean[n - 1] !== 10) clean[n++] = 10;
+  const text = clean.subarray(0, n);
+  // Split header / body at the first empty line.
+  let hdrEnd = -1;
+  if (text[0] === 10) hdrEnd = 0;
+  else {
+    const i = text.indexOf('\n\n');
+    if (i >= 0) hdrEnd = i + 1;
+  }
+  const headerRaw = hdrEnd < 0 ? text : text.subarray(0, hdrEnd);
+  const bodyRaw = hdrEnd < 0 ? Buffer.alloc(0) : text.subarray(hdrEnd + 1);
+  const header: Buffer[] = [];
+  let off = 0;
+  while (off < headerRaw.length) {
+    let nl = headerRaw.indexOf(10, off);
+    if (nl < 0) nl = headerRaw.length - 1;
+    const line = headerRaw.subarray(off, nl + 1);
+    const colon = line.indexOf(0x3a);
+    if (colon > 0 && PRIVATE_HEADERS.includes(line.subarray(0, colon).toString('latin1').toLowerCase())) header.push(Buffer.from('X-Original-', 'latin1'));
+    if (line.length >= 5 && line.subarray(0, 5).toString('latin1') === 'From ') header.push(Buffer.from('>', 'latin1'));
+    header.push(line);
+    off = nl + 1;
+  }
+  return { header: Buffer.concat(header), body: quoteFrom(bodyRaw) };
+}
+
+/** ">From " quoting of every line beginning with "From ". */
+export function quoteFrom(b: Buffer): Buffer {
+  if (b.indexOf('From ') < 0) return b;
+  const parts: Buffer[] = [];
+  let start = 0;
+  let lineStart = 0;
+  while (lineStart < b.length) {
+    if (b[lineStart] === 0x46 && b.subarray(lineStart, lineStart + 5).toString('latin1') === 'From ') {
+      parts.push(b.subarray(start, lineStart), Buffer.from('>', 'latin1'));
+      start = lineStart;
+    }
+    const nl = b.indexOf(10, lineStart);
+    if (nl < 0) break;
+    lineStart = nl + 1;
+  }
+  parts.push(b.subarray(start));
+  return Buffer.concat(parts);
+}

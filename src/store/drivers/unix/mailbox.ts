@@ -1,0 +1,829 @@
+/**
+ * An open traditional UNIX mailbox (UW's "unix" driver), shared read-write
+ * between our sessions and honouring UW's lock protocol toward UW processes.
+ */
+import { openSync, closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync, constants } from 'node:fs';
+import type { AppendMessage, AppendResult, FlagOp, Mailbox, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
+import { StoreError } from '../../types.js';
+import type { DriverContext } from '../../driver.js';
+import { scanMailbox, type ScannedMessage } from './scan.js';
+import { pseudoMessage, statusBlock, appendBlock, pad10, type StatusFlags } from './format.js';
+import { formatFromLine, localZone } from './fromline.js';
+import { beginJournal, recoverJournal } from './journal.js';
+import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
+import { prepareForMbox } from './convert.js';
+
+export const MAX_KEYWORDS = 30;
+const SYSTEM = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft']);
+
+interface Msg {
+  rec: ScannedMessage;
+  info: MessageInfo;
+  /** Status has O (the message is not new to everyone). */
+  old: boolean;
+}
+
+interface Snapshot {
+  size: number;
+  ino: number;
+  ctimeNs: bigint;
+}
+
+function parseImapHeader(v: string | undefined): { uidValidity: number; uidLast: number; keywords: string[] } | undefined {
+  if (!v) return undefined;
+  const parts = v.trim().split(/\s+/);
+  const uv = Number(parts[0]);
+  const ul = Number(parts[1]);
+  if (!Number.isInteger(uv) || uv <= 0 || !Number.isInteger(ul) || ul < 0) return undefined;
+  return { uidValidity: uv, uidLast: ul, keywords: parts.slice(2).filter(Boolean).slice(0, MAX_KEYWORDS) };
+}
+
+function flagsFromStatus(rec: ScannedMessage, keywordList: string[]): { flags: Set<string>; old: boolean } {
+  const letters = (rec.status ?? '') + (rec.xstatus ?? '');
+  const flags = new Set<string>();
+  if (letters.includes('R')) flags.add('\\Seen');
+  if (letters.includes('D')) flags.add('\\Deleted');
+  if (letters.includes('F')) flags.add('\\Flagged');
+  if (letters.includes('A')) flags.add('\\Answered');
+  if (letters.includes('T')) flags.add('\\Draft');
+  if (rec.xkeywords) for (const k of rec.xkeywords.split(/\s+/)) if (k && keywordList.includes(k)) flags.add(k);
+  return { flags, old: letters.includes('O') };
+}
+
+function toStatus(flags: Set<string>, old: boolean, keywordList: string[]): StatusFlags {
+  return {
+    seen: flags.has('\\Seen'),
+    old,
+    deleted: flags.has('\\Deleted'),
+    flagged: flags.has('\\Flagged'),
+    answered: flags.has('\\Answered'),
+    draft: flags.has('\\Draft'),
+    keywords: keywordList.filter((k) => flags.has(k)),
+  };
+}
+
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+export class UnixMailbox implements Mailbox {
+  readonly driver = 'unix';
+  readOnly: boolean;
+  readOnlyReason?: string;
+  uidValidity = 0;
+  private uidLast = 0;
+  private kw: string[] = [];
+  private msgs: Msg[] = [];
+  private byUid = new Map<number, Msg>();
+  private pseudo: ScannedMessage | undefined;
+  private fd = -1;
+  private snap: Snapshot = { size: 0, ino: 0, ctimeNs: 0n };
+  private lockT: SessionLock | undefined;
+  private lostListeners: Array<(r: string) => void> = [];
+  private unsubscribeKod: (() => void) | undefined;
+  private pending: MailboxChanges = emptyChanges();
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    readonly name: string,
+    private readonly ctx: DriverContext,
+    private readonly opts: OpenOptions,
+  ) {
+    this.readOnly = !!opts.readOnly;
+  }
+
+  static async open(path: string, name: string, ctx: DriverContext, opts: OpenOptions = {}): Promise<UnixMailbox> {
+    const mb = new UnixMailbox(path, name, ctx, opts);
+    await mb.init();
+    return mb;
+  }
+
+  get uidNext(): number {
+    return this.uidLast + 1;
+  }
+  keywords(): string[] {
+    return [...this.kw];
+  }
+  canCreateKeywords(): boolean {
+    return !this.readOnly && this.kw.length < MAX_KEYWORDS;
+  }
+  messages(): readonly MessageInfo[] {
+    return this.msgs.map((m) => m.info);
+  }
+  get(uid: number): MessageInfo | undefined {
+    return this.byUid.get(uid)?.info;
+  }
+  onLost(listener: (reason: string) => void): void {
+    this.lostListeners.push(listener);
+  }
+
+  // ------------------------------------------------------------ opening
+
+  private async init(): Promise<void> {
+    if (!this.readOnly) {
+      try {
+        this.fd = openSync(this.path, constants.O_RDWR | constants.O_NOCTTY);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EACCES' || code === 'EROFS') {
+          this.readOnly = true;
+          this.readOnlyReason = "Can't get write access to mailbox, access is readonly";
+        } else throw mapErr(e, this.name);
+      }
+    }
+    if (this.fd < 0) this.fd = openSync(this.path, constants.O_RDONLY);
+    const st = fstatSync(this.fd);
+    if (!this.readOnly) {
+      this.lockT = await sessionLock(st.dev, st.ino, {
+        lockDirectory: this.ctx.lockDirectory,
+        exclusive: !!this.opts.exclusive,
+        log: this.ctx.log,
+        notify: this.opts.notify,
+      });
+      if (!this.lockT) {
+        if (this.opts.exclusive) {
+          closeSync(this.fd);
+          throw new StoreError("Can't get lock.  Mailbox in use", 'INUSE');
+        }
+        this.readOnly = true;
+        this.readOnlyReason = 'Mailbox is open by another process, access is readonly';
+        this.opts.notify?.(this.readOnlyReason);
+      } else {
+        this.unsubscribeKod = onKissOfDeath(() => this.kissOfDeath());
+      }
+    }
+    await this.withLock(false, async () => {
+      if (!this.readOnly && recoverJournal(this.path, this.fd)) this.ctx.log.warning(`Recovered ${this.path} from an interrupted rewrite`);
+      this.fullScan(true);
+    });
+    if (!this.readOnly && this.needsWrite()) await this.withLock(true, async () => this.rewriteDirty());
+  }
+
+  private kissOfDeath(): void {
+    if (this.closed) return;
+    // A UW process wants the mailbox: release our claim and tell the session.
+    this.lockT?.release();
+    this.lockT = undefined;
+    this.readOnly = true;
+    this.readOnlyReason = 'Killed (lost mailbox lock)';
+    for (const l of this.lostListeners) l('Killed (lost mailbox lock)');
+  }
+
+  /** Dot-lock (for writes and for scanning), then flock on the mailbox fd. */
+  private async withLock<T>(write: boolean, f: () => Promise<T> | T): Promise<T> {
+    const dl = this.readOnly && !write ? undefined : await dotLock(this.path, { timeoutMinutes: this.ctx.dotLockTimeout, log: this.ctx.log, notify: this.opts.notify });
+    try {
+      const ok = write ? await lockFileExclusive(this.fd) : await lockFileShared(this.fd);
+      if (!ok) throw new StoreError('Unable to lock mailbox', 'INUSE');
+      try {
+        return await f();
+      } finally {
+        unlockFile(this.fd);
+      }
+    } finally {
+      dl?.release();
+    }
+  }
+
+  private snapshot(): Snapshot {
+    const st = fstatSync(this.fd, { bigint: true });
+    return { size: Number(st.size), ino: Number(st.ino), ctimeNs: st.ctimeNs };
+  }
+  private changedOnDisk(): boolean {
+    const s = this.snapshot();
+    return s.size !== this.snap.size || s.ctimeNs !== this.snap.ctimeNs;
+  }
+
+  /** Parse the whole file and rebuild the message list (diffing against the old one). */
+  private fullScan(initial: boolean): void {
+    const snap = this.snapshot();
+    const { messages } = scanMailbox(this.fd, 0, snap.size);
+    this.snap = snap;
+    let list = messages;
+    this.pseudo = undefined;
+    let meta = undefined as ReturnType<typeof parseImapHeader>;
+    if (list.length && list[0].ximap && (meta = parseImapHeader(list[0].ximap))) {
+      this.pseudo = list[0];
+      list = list.slice(1);
+    } else if (list.length) meta = parseImapHeader(list[0].ximapbase);
+    const oldByUid = this.byUid;
+    let assignedNew = false;
+    if (meta) {
+      if (!initial && meta.uidValidity !== this.uidValidity) this.pending.uidValidityChanged = true;
+      this.uidValidity = meta.uidValidity;
+      this.uidLast = Math.max(meta.uidLast, initial ? 0 : this.uidLast);
+      if (meta.keywords.join(' ') !== this.kw.join(' ')) {
+        if (!initial) this.pending.keywordsChanged = true;
+        this.kw = meta.keywords;
+      }
+    } else if (initial || !this.uidValidity) {
+      this.uidValidity = nowSec();
+      this.uidLast = 0;
+      assignedNew = true;
+    }
+    const msgs: Msg[] = [];
+    let prev = 0;
+    let renumber = false;
+    for (const rec of list) {
+      let uid = rec.xuid && meta && /^\d+$/.test(rec.xuid) ? Number(rec.xuid) : 0;
+      if (uid && uid <= prev) {
+        this.ctx.log.warning(`Message ${msgs.length + 1} UID ${uid} less than ${prev}`);
+        renumber = true;
+        break;
+      }
+      if (!uid) uid = ++this.uidLast;
+      else if (uid > this.uidLast) this.uidLast = uid;
+      prev = uid;
+      const { flags, old } = flagsFromStatus(rec, this.kw);
+      msgs.push({ rec, old, info: { uid, flags, recent: false, internalDate: rec.date ?? new Date(0), internalDateZone: rec.zone ?? localZone(rec.date ?? new Date(0)), size: rec.size } });
+    }
+    if (renumber) {
+      this.uidValidity = Math.max(nowSec(), this.uidValidity + 1);
+      this.uidLast = 0;
+      for (const m of msgs) m.info.uid = ++this.uidLast;
+      for (const rec of list.slice(msgs.length)) {
+        const { flags, old } = flagsFromStatus(rec, this.kw);
+        msgs.push({ rec, old, info: { uid: ++this.uidLast, flags, recent: false, internalDate: rec.date ?? new Date(0), internalDateZone: rec.zone ?? localZone(rec.date ?? new Date(0)), size: rec.size } });
+      }
+      if (!initial) this.pending.uidValidityChanged = true;
+    }
+    if (assignedNew && msgs.length) this.ctx.log.info(`Assigning new unique identifiers to all messages in ${this.path}`);
+    // Recency: a message without O is new; a read-write session claims it (writes O).
+    for (const m of msgs) {
+      const before = oldByUid.get(m.info.uid);
+      if (before) m.info.recent = before.info.recent;
+      else m.info.recent = !m.old;
+    }
+    if (!initial) {
+      const nowUids = new Set(msgs.map((m) => m.info.uid));
+      for (const uid of oldByUid.keys()) if (!nowUids.has(uid)) this.pending.expunged.push(uid);
+      for (const m of msgs) {
+        const before = oldByUid.get(m.info.uid);
+        if (!before) this.pending.added.push(m.info);
+        else if (!sameFlags(before.info.flags, m.info.flags)) {
+          // Keep our in-memory object identity for sessions holding it.
+          this.pending.flagsChanged.push(m.info.uid);
+        }
+      }
+    }
+    this.msgs = msgs;
+    this.byUid = new Map(msgs.map((m) => [m.info.uid, m]));
+  }
+
+  /** Messages whose stored status does not match what a rewrite would write. */
+  private needsWrite(): boolean {
+    if (this.readOnly) return false;
+    if (!this.pseudo && this.msgs.length && !parseImapHeader(this.msgs[0].rec.ximapbase)) return true;
+    for (const m of this.msgs) {
+      if (!m.old && !this.silent) return true; // claim \Recent
+      if (!m.rec.xuid || Number(m.rec.xuid) !== m.info.uid) return true;
+    }
+    if (this.pseudo) {
+      const meta = parseImapHeader(this.pseudo.ximap);
+      if (!meta || meta.uidValidity !== this.uidValidity || meta.uidLast !== this.uidLast || meta.keywords.join(' ') !== this.kw.join(' ')) return true;
+    } else if (this.msgs.length) {
+      const meta = parseImapHeader(this.msgs[0].rec.ximapbase);
+      if (!meta || meta.uidValidity !== this.uidValidity || meta.uidLast !== this.uidLast || meta.keywords.join(' ') !== this.kw.join(' ')) return true;
+    }
+    return false;
+  }
+
+  /** Under the write lock: rescan if someone changed the file, then write whatever is dirty. */
+  private async rewriteDirty(): Promise<void> {
+    if (this.changedOnDisk()) this.fullScan(false);
+    this.claimRecent();
+    await this.rewrite(new Set());
+  }
+
+  /** A read-write session has seen every message: they are old for everyone else (UW writes O). */
+  private claimRecent(): void {
+    if (this.silent) return;
+    for (const m of this.msgs) m.old = true;
+  }
+  /** Internal opens (APPEND/COPY to a mailbox that is not selected, STATUS) claim no recency. */
+  private get silent(): boolean {
+    return !!(this.opts as { silent?: boolean }).silent;
+  }
+
+  // ----------------------------------------------------------- rewriting
+
+  private blockFor(m: Msg, first: boolean): string {
+    const imapbase = first && !this.pseudo ? `${this.uidValidity} ${this.uidLast}${this.kw.map((k) => ' ' + k).join('')}` : undefined;
+    return statusBlock(toStatus(m.info.flags, m.old, this.kw), m.info.uid, imapbase)!;
+  }
+
+  /**
+   * Rewrite the file from the first message that must change, omitting the
+   * UIDs in `drop`, with a journal for crash safety. Pseudo-message and
+   * X-IMAPbase carry the current UIDVALIDITY/UIDLAST/keywords.
+   */
+  private async rewrite(drop: Set<number>): Promise<void> {
+    this.patchPseudoUidLast();
+    const keep = this.msgs.filter((m) => !drop.has(m.info.uid));
+    // Where to start: the pseudo-message / first message carry the mailbox data, so
+    // start there when it changed; otherwise at the first message whose bytes change.
+    let startIdx = this.msgs.findIndex((m) => drop.has(m.info.uid) || !this.blockMatches(m, m === this.msgs[0]));
+    const headerDirty = this.pseudo ? !this.pseudoMatches() : this.msgs.length > 0 && keep[0] !== this.msgs[0];
+    if (headerDirty || (this.pseudo === undefined && keep.length === 0 && this.msgs.length > 0)) startIdx = 0;
+    if (startIdx < 0 && !headerDirty) return;
+    const needPseudo = this.pseudo !== undefined || keep.length === 0;
+    const start = startIdx <= 0 ? 0 : this.msgs[startIdx].rec.start;
+    const oldSize = this.snap.size;
+    const journal = beginJournal(this.path, this.fd, start, oldSize);
+    const out: Buffer[] = [];
+    let outLen = 0;
+    let pos = start;
+    const flush = (force: boolean) => {
+      if (!force && outLen < 1 << 20) return;
+      const b = Buffer.concat(out);
+      let w = 0;
+      while (w < b.length) w += writeSync(this.fd, b, w, b.length - w, pos + w);
+      pos += b.length;
+      out.length = 0;
+      outLen = 0;
+    };
+    const push = (b: Buffer) => {
+      out.push(b);
+      outLen += b.length;
+      flush(false);
+    };
+    const copy = (from: number, to: number) => {
+      // Region bytes come from the journal when they lie in the rewritten part.
+      let p = from;
+      while (p < to) {
+        const n = Math.min(1 << 20, to - p);
+        const b = Buffer.allocUnsafe(n);
+        const got = p >= start ? journal.read(b, 0, n, p) : readSync(this.fd, b, 0, n, p);
+        if (got <= 0) throw new Error('short read during rewrite');
+        push(b.subarray(0, got));
+        p += got;
+      }
+    };
+    const copySkipping = (from: number, to: number, skip: Array<[number, number]>) => {
+      let p = from;
+      for (const [a, b] of skip) {
+        if (b <= p || a >= to) continue;
+        if (a > p) copy(p, a);
+        p = Math.max(p, b);
+      }
+      if (p < to) copy(p, to);
+    };
+    const newPositions = new Map<number, number>();
+    try {
+      if (startIdx <= 0 && needPseudo) {
+        const date = this.pseudo?.date ?? new Date();
+        push(Buffer.from(pseudoMessage({ hostname: this.ctx.hostname, uidValidity: this.uidValidity, uidLast: this.uidLast, keywords: this.kw, messageId: true, date }), 'latin1'));
+      }
+      const from = startIdx <= 0 ? 0 : startIdx;
+      let firstReal = true;
+      for (let i = 0; i < this.msgs.length; i++) {
+        const m = this.msgs[i];
+        if (drop.has(m.info.uid)) continue;
+        const isFirst = firstReal;
+        firstReal = false;
+        if (i < from) continue;
+        newPositions.set(m.info.uid, pos + outLen);
+        const r = m.rec;
+        push(Buffer.from(r.fromLine + '\n', 'latin1'));
+        copySkipping(r.hdrStart, r.hdrEnd, r.priv);
+        push(Buffer.from(this.blockFor(m, isFirst && !needPseudo) + '\n', 'latin1'));
+        copy(r.bodyStart, r.end);
+        push(Buffer.from('\n', 'latin1'));
+      }
+      flush(true);
+      ftruncateSync(this.fd, pos);
+      fsyncSync(this.fd);
+      journal.commit();
+    } catch (e) {
+      // Put the old bytes back before giving up.
+      try {
+        copyBack(journal, this.fd, start, oldSize);
+        journal.commit();
+      } catch {
+        /* the journal stays; the next open rolls back */
+      }
+      throw mapErr(e, this.name);
+    }
+    this.setRewriteTimes();
+    this.fullScanAfterWrite();
+  }
+
+  /**
+   * The pseudo-message's UIDLAST is a fixed-width field: when only it changed,
+   * overwrite the ten digits in place instead of rewriting the whole file.
+   */
+  private patchPseudoUidLast(): void {
+    const p = this.pseudo;
+    if (!p || p.ximapValueAt === undefined) return;
+    const meta = parseImapHeader(p.ximap);
+    if (!meta || meta.uidLast === this.uidLast || meta.uidValidity !== this.uidValidity || meta.keywords.join(' ') !== this.kw.join(' ')) return;
+    const cur = this.readRange(p.ximapValueAt, p.ximapValueAt + 21).toString('latin1');
+    if (!/^\d{10} \d{10}$/.test(cur)) return;
+    const digits = Buffer.from(pad10(this.uidLast), 'latin1');
+    writeSync(this.fd, digits, 0, 10, p.ximapValueAt + 11);
+    fsyncSync(this.fd);
+    p.ximap = `${pad10(this.uidValidity)} ${pad10(this.uidLast)}${this.kw.map((k) => ' ' + k).join('')}`;
+    this.snap = this.snapshot();
+  }
+
+  private blockMatches(m: Msg, first: boolean): boolean {
+    const r = m.rec;
+    const want = toStatus(m.info.flags, m.old, this.kw);
+    const statusOk = (r.status ?? '').includes('R') === want.seen && (r.status ?? '').includes('O') === want.old;
+    const x = r.xstatus ?? '';
+    const xOk = x.includes('D') === want.deleted && x.includes('F') === want.flagged && x.includes('A') === want.answered && x.includes('T') === want.draft;
+    const kwOk = (r.xkeywords ?? '').split(/\s+/).filter((k) => this.kw.includes(k)).sort().join(' ') === [...want.keywords].sort().join(' ');
+    const uidOk = r.xuid !== undefined && Number(r.xuid) === m.info.uid;
+    let baseOk = true;
+    if (first && !this.pseudo) {
+      const meta = parseImapHeader(r.ximapbase);
+      baseOk = !!meta && meta.uidValidity === this.uidValidity && meta.uidLast === this.uidLast && meta.keywords.join(' ') === this.kw.join(' ');
+    }
+    return statusOk && xOk && kwOk && uidOk && baseOk;
+  }
+  private pseudoMatches(): boolean {
+    const meta = parseImapHeader(this.pseudo?.ximap);
+    return !!meta && meta.uidValidity === this.uidValidity && meta.uidLast === this.uidLast && meta.keywords.join(' ') === this.kw.join(' ');
+  }
+
+  /** c-client's times after a rewrite: atime now, mtime now − 1 unless already older. */
+  private setRewriteTimes(): void {
+    try {
+      const st = statSync(this.path);
+      const now = Date.now() / 1000;
+      const mtime = Math.floor(st.mtimeMs / 1000) < Math.floor(now) ? Math.floor(st.mtimeMs / 1000) : Math.floor(now) - 1;
+      utimesSync(this.path, Math.floor(now), mtime);
+    } catch {
+      /* informational */
+    }
+  }
+
+  /** After our own write: rescan without reporting our own changes as foreign. */
+  private fullScanAfterWrite(): void {
+    const keepRecent = new Map(this.msgs.map((m) => [m.info.uid, m.info.recent]));
+    const keepPending = this.pending;
+    this.pending = emptyChanges();
+    const oldInfos = new Map(this.msgs.map((m) => [m.info.uid, m.info]));
+    this.fullScan(false);
+    // Our own write is not news to us.
+    this.pending = keepPending;
+    for (const m of this.msgs) {
+      const o = oldInfos.get(m.info.uid);
+      if (o) {
+        // Keep identity of MessageInfo objects handed out to the session.
+        o.flags = m.info.flags;
+        o.size = m.info.size;
+        m.info = o;
+      }
+      m.info.recent = keepRecent.get(m.info.uid) ?? m.info.recent;
+    }
+    this.byUid = new Map(this.msgs.map((m) => [m.info.uid, m]));
+  }
+
+  // ------------------------------------------------------------- reading
+
+  private async freshen(): Promise<void> {
+    if (this.closed) throw new StoreError('Mailbox is closed');
+    if (!this.changedOnDisk()) return;
+    await this.withLock(false, () => {
+      if (this.changedOnDisk()) this.rescanForeign();
+    });
+  }
+
+  /** Someone else changed the file: rescan, collect changes for the next sync. */
+  private rescanForeign(): void {
+    const before = this.snap;
+    const now = this.snapshot();
+    if (now.size < before.size) this.ctx.log.info(`Mailbox ${this.path} shrank from ${before.size} to ${now.size} bytes, rescanning`);
+    this.fullScan(false);
+  }
+
+  private readRange(from: number, to: number): Buffer {
+    const b = Buffer.allocUnsafe(to - from);
+    let got = 0;
+    while (got < b.length) {
+      const n = readSync(this.fd, b, got, b.length - got, from + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return b.subarray(0, got);
+  }
+
+  /** Convert stored text to what IMAP shows: private headers out, CRs out, LF → CRLF. */
+  private present(m: Msg, headerOnly: boolean): Buffer {
+    const r = m.rec;
+    const to = headerOnly ? r.bodyStart : r.end;
+    const raw = this.readRange(r.hdrStart, to);
+    const outSize = headerOnly ? r.headerSize : r.size;
+    const out = Buffer.allocUnsafe(outSize + 2);
+    let o = 0;
+    let p = 0;
+    const base = r.hdrStart;
+    const skips = r.priv.filter(([a]) => a < to);
+    let si = 0;
+    while (p < raw.length) {
+      if (si < skips.length && base + p >= skips[si][0]) {
+        p = skips[si][1] - base;
+        si++;
+        continue;
+      }
+      const limit = si < skips.length ? skips[si][0] - base : raw.length;
+      const c = raw[p];
+      if (c === 13) {
+        p++;
+        continue;
+      }
+      if (c === 10) {
+        out[o++] = 13;
+        out[o++] = 10;
+        p++;
+        continue;
+      }
+      // Copy a run of ordinary bytes quickly.
+      let q = p;
+      while (q < limit && raw[q] !== 10 && raw[q] !== 13) q++;
+      raw.copy(out, o, p, q);
+      o += q - p;
+      p = q;
+    }
+    return out.subarray(0, o);
+  }
+
+  async read(uid: number): Promise<Buffer | null> {
+    await this.freshen();
+    const m = this.byUid.get(uid);
+    if (!m) return null;
+    return this.withShared(() => this.present(m, false));
+  }
+  async readHeader(uid: number): Promise<Buffer | null> {
+    await this.freshen();
+    const m = this.byUid.get(uid);
+    if (!m) return null;
+    return this.withShared(() => this.present(m, true));
+  }
+  private async withShared<T>(f: () => T): Promise<T> {
+    if (!posixFlockShared(this.fd)) await lockFileShared(this.fd);
+    try {
+      if (this.changedOnDisk()) {
+        // Changed between freshen() and the lock: rescan under the lock; offsets are now current.
+        this.rescanForeign();
+      }
+      return f();
+    } finally {
+      unlockFile(this.fd);
+    }
+  }
+
+  // ------------------------------------------------------------- writing
+
+  private requireWritable(): void {
+    if (this.closed) throw new StoreError('Mailbox is closed');
+    if (this.readOnly) throw new StoreError(this.readOnlyReason ?? 'Mailbox is read-only', 'CANNOT');
+  }
+
+  async store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]> {
+    this.requireWritable();
+    const changed: number[] = [];
+    await this.withLock(true, async () => {
+      if (this.changedOnDisk()) this.fullScan(false);
+      const keywords = flags.filter((f) => !f.startsWith('\\'));
+      for (const k of keywords) {
+        if (!this.kw.includes(k) && (op === 'add' || op === 'set')) {
+          if (this.kw.length >= MAX_KEYWORDS) continue;
+          this.kw.push(k);
+        }
+      }
+      const wanted = new Set(flags.filter((f) => SYSTEM.has(f) || this.kw.includes(f)));
+      for (const uid of uids) {
+        const m = this.byUid.get(uid);
+        if (!m) continue;
+        const before = new Set(m.info.flags);
+        if (op === 'set') m.info.flags = new Set(wanted);
+        else if (op === 'add') for (const f of wanted) m.info.flags.add(f);
+        else for (const f of wanted) m.info.flags.delete(f);
+        if (!sameFlags(before, m.info.flags)) changed.push(uid);
+      }
+      this.claimRecent();
+      if (changed.length || this.needsWrite()) {
+        if (!(await this.writeInPlace(changed))) await this.rewrite(new Set());
+      }
+    });
+    return changed;
+  }
+
+  /** Overwrite the padded status blocks of `uids` in place when each still fits. */
+  private async writeInPlace(uids: number[]): Promise<boolean> {
+    if (!this.pseudoMatches() && this.pseudo) return false;
+    const writes: Array<[number, Buffer]> = [];
+    for (const uid of uids) {
+      const m = this.byUid.get(uid)!;
+      const r = m.rec;
+      if (!r.priv.length) return false;
+      // The block must be one contiguous run ending at the header's end.
+      const a = r.priv[0][0];
+      const b = r.priv[r.priv.length - 1][1];
+      let contiguous = b === r.hdrEnd;
+      for (let i = 1; i < r.priv.length; i++) if (r.priv[i][0] !== r.priv[i - 1][1]) contiguous = false;
+      if (!contiguous) return false;
+      const first = m === this.msgs[0] && !this.pseudo;
+      const imapbase = first ? `${this.uidValidity} ${this.uidLast}${this.kw.map((k) => ' ' + k).join('')}` : undefined;
+      const text = statusBlock(toStatus(m.info.flags, m.old, this.kw), m.info.uid, imapbase, b - a);
+      if (text === undefined) return false;
+      writes.push([a, Buffer.from(text, 'latin1')]);
+    }
+    for (const m of this.msgs) if (!this.blockMatches(m, m === this.msgs[0]) && !uids.includes(m.info.uid)) return false;
+    for (const [at, buf] of writes) writeSync(this.fd, buf, 0, buf.length, at);
+    fsyncSync(this.fd);
+    this.setRewriteTimes();
+    this.fullScanAfterWrite();
+    return true;
+  }
+
+  async expunge(uids?: number[]): Promise<number[]> {
+    this.requireWritable();
+    let gone: number[] = [];
+    await this.withLock(true, async () => {
+      if (this.changedOnDisk()) this.fullScan(false);
+      const set = uids ? new Set(uids) : undefined;
+      gone = this.msgs.filter((m) => m.info.flags.has('\\Deleted') && (!set || set.has(m.info.uid))).map((m) => m.info.uid);
+      if (!gone.length) return;
+      this.claimRecent();
+      await this.rewrite(new Set(gone));
+    });
+    return gone;
+  }
+
+  async append(messages: AppendMessage[]): Promise<AppendResult> {
+    this.requireWritable();
+    let result: AppendResult = { uidValidity: 0, uids: [], warnings: [] };
+    await this.withLock(true, async () => {
+      if (this.changedOnDisk()) this.fullScan(false);
+      const warnings: string[] = [];
+      const uids: number[] = [];
+      const parts: Buffer[] = [];
+      for (const am of messages) {
+        const uid = ++this.uidLast;
+        uids.push(uid);
+        const flags = new Set<string>();
+        for (const f of am.flags ?? []) {
+          if (SYSTEM.has(f)) flags.add(f);
+          else if (this.kw.includes(f)) flags.add(f);
+          else if (this.kw.length < MAX_KEYWORDS) {
+            this.kw.push(f);
+            flags.add(f);
+          } else warnings.push(`Unknown flag: ${f}`);
+        }
+        parts.push(buildAppended(am, flags, this.kw, uid, this.ctx, false));
+      }
+      await appendBytes(this.path, this.fd, this.snap.size, Buffer.concat(parts));
+      this.fullScan(false);
+      // Our own appends: not foreign news, but new messages for the session (EXISTS), recent for us.
+      for (const uid of uids) {
+        const m = this.byUid.get(uid);
+        if (m) m.info.recent = !this.silent;
+      }
+      this.claimRecent();
+      await this.rewrite(new Set());
+      result = { uidValidity: this.uidValidity, uids, warnings };
+    });
+    return result;
+  }
+
+  async checkpoint(): Promise<string | undefined> {
+    if (this.readOnly || this.closed) return undefined;
+    await this.withLock(true, async () => {
+      if (this.changedOnDisk()) this.fullScan(false);
+      if (this.needsWrite()) await this.rewriteDirty();
+    });
+    return undefined;
+  }
+
+  async sync(): Promise<MailboxChanges> {
+    if (this.closed) return emptyChanges();
+    // A file that vanished or was replaced: the mailbox is gone.
+    try {
+      const st = statSync(this.path);
+      if (st.ino !== this.snap.ino && this.snap.ino !== 0) {
+        for (const l of this.lostListeners) l(`Mailbox ${this.name} was replaced`);
+      }
+    } catch {
+      for (const l of this.lostListeners) l(`Mailbox ${this.name} was deleted`);
+    }
+    if (this.changedOnDisk()) {
+      await this.withLock(!this.readOnly, async () => {
+        if (this.changedOnDisk()) this.rescanForeign();
+        if (!this.readOnly && this.needsWrite()) {
+          this.claimRecent();
+          await this.rewrite(new Set());
+        }
+      });
+    }
+    const out = this.pending;
+    this.pending = emptyChanges();
+    return out;
+  }
+
+  async close(opts: { expunge?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (!this.readOnly) {
+        if (opts.expunge) await this.expunge();
+        else await this.checkpoint();
+      }
+    } finally {
+      this.closed = true;
+      this.unsubscribeKod?.();
+      this.lockT?.release();
+      closeSync(this.fd);
+    }
+  }
+}
+
+function posixFlockShared(fd: number): boolean {
+  return lockShNb(fd);
+}
+import * as posix from '../../../runtime/posix.js';
+function lockShNb(fd: number): boolean {
+  return posix.flockSync(fd, posix.LOCK_SH | posix.LOCK_NB);
+}
+
+function copyBack(j: { read(b: Buffer, o: number, l: number, p: number): number }, fd: number, start: number, oldSize: number): void {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let pos = start;
+  while (pos < oldSize) {
+    const n = j.read(buf, 0, Math.min(buf.length, oldSize - pos), pos);
+    if (n <= 0) break;
+    writeSync(fd, buf, 0, n, pos);
+    pos += n;
+  }
+  ftruncateSync(fd, oldSize);
+  fsyncSync(fd);
+}
+
+export function emptyChanges(): MailboxChanges {
+  return { expunged: [], added: [], flagsChanged: [], keywordsChanged: false, uidValidityChanged: false, notices: [] };
+}
+
+function sameFlags(a: Set<string>, b: Set<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const f of a) if (!b.has(f)) return false;
+  return true;
+}
+
+export function mapErr(e: unknown, name: string): Error {
+  if (e instanceof StoreError) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ENOENT') return new StoreError(`Mailbox ${name} does not exist`, 'NONEXISTENT');
+  if (err.code === 'EACCES' || err.code === 'EPERM') return new StoreError(`Can't access mailbox ${name}: ${err.message}`, 'NOPERM');
+  if (err.code === 'ENOSPC' || err.code === 'EDQUOT') return new StoreError(`Mailbox ${name}: disk full`, 'OVERQUOTA');
+  return new StoreError(`Mailbox ${name}: ${err.message ?? String(e)}`, 'SERVERBUG');
+}
+
+/** One message in c-client's raw append layout (or the rewritten layout when `rewritten`). */
+export function buildAppended(am: AppendMessage, flags: Set<string>, kw: string[], uid: number | null, ctx: DriverContext, old: boolean): Buffer {
+  const date = am.internalDate ?? new Date();
+  const zone = am.internalDateZone ?? localZone(date);
+  const from = formatFromLine(`${ctx.user}@${ctx.hostname}`, date, zone);
+  const { header, body } = prepareForMbox(am.data);
+  const block = appendBlock(toStatus(flags, old, kw), uid);
+  return Buffer.concat([Buffer.from(`${from}\n${block}`, 'latin1'), header, Buffer.from('\n', 'latin1'), body, Buffer.from('\n', 'latin1')]);
+}
+
+/** Append bytes at the end of the file with a size journal; on failure cut back to the old size. */
+export async function appendBytes(path: string, fd: number, oldSize: number, data: Buffer): Promise<void> {
+  // Messages are separated by a blank line: make sure the file ends with LF LF.
+  let prefix = '';
+  if (oldSize > 0) {
+    const tail = Buffer.alloc(2);
+    const n = readSync(fd, tail, 0, 2, Math.max(0, oldSize - 2));
+    const t = tail.subarray(0, n).toString('latin1');
+    if (!t.endsWith('\n')) prefix = '\n\n';
+    else if (oldSize >= 2 && t !== '\n\n') prefix = '\n';
+  }
+  const all = prefix ? Buffer.concat([Buffer.from(prefix, 'latin1'), data]) : data;
+  const j = beginJournal(path, fd, oldSize, oldSize);
+  try {
+    let w = 0;
+    while (w < all.length) w += writeSync(fd, all, w, all.length - w, oldSize + w);
+    fsyncSync(fd);
+  } catch (e) {
+    try {
+      ftruncateSync(fd, oldSize);
+      fsyncSync(fd);
+    } catch {
+      /* the journal stays and the next open cuts the file back */
+      throw e;
+    }
+    j.commit();
+    throw e;
+  }
+  j.commit();
+  // c-client's times after an append: atime = now − 1, mtime = now ("new mail").
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    utimesSync(path, now - 1, now);
+  } catch {
+    /* informational */
+  }
+}
+
+export { pad10 };

@@ -1,0 +1,203 @@
+/**
+ * Scanning a traditional UNIX mailbox: one pass over the file in fixed-size
+ * chunks (bounded memory), recording for each message its offsets, the
+ * c-client status headers and its RFC822.SIZE (each LF counts as CRLF, stored
+ * CRs ignored, private headers excluded, the separator blank line before the
+ * next From line excluded), exactly as UW computes them (formats.md §1).
+ */
+import { readSync } from 'node:fs';
+import { parseFromLine } from './fromline.js';
+
+/** Private c-client headers, hidden from clients. */
+export const PRIVATE_HEADERS = ['status', 'x-status', 'x-keywords', 'x-uid', 'x-imap', 'x-imapbase'];
+
+export interface ScannedMessage {
+  /** Offset of the From line. */
+  start: number;
+  /** Offset just after the From line's LF. */
+  hdrStart: number;
+  /** Offset of the header's terminating blank line (= end when there is none). */
+  hdrEnd: number;
+  /** Offset just after the header's terminating blank line (= end when there is none). */
+  bodyStart: number;
+  /** End of the message text (exclusive), the separator blank line excluded. */
+  end: number;
+  /** Start of the next message or end of file. */
+  next: number;
+  fromLine: string;
+  date: Date | null;
+  zone: number | null;
+  /** Ranges [start, end) of private header lines (LF included). */
+  priv: Array<[number, number]>;
+  status?: string;
+  xstatus?: string;
+  xkeywords?: string;
+  xuid?: string;
+  ximap?: string;
+  ximapbase?: string;
+  /** Offset of the value of the X-IMAP header (pseudo-message: fixed-width fields). */
+  ximapValueAt?: number;
+  /** RFC822.SIZE. */
+  size: number;
+  /** Size of the header part in CRLF form (private headers excluded), incl. the blank line. */
+  headerSize: number;
+}
+
+const CHUNK = 1 << 20;
+
+function headerName(line: Buffer): string | undefined {
+  const colon = line.indexOf(0x3a);
+  if (colon <= 0 || colon > 12) return undefined;
+  const c = line[0] | 0x20;
+  if (c !== 0x73 && c !== 0x78) return undefined; // s / x
+  const name = line.subarray(0, colon).toString('latin1').toLowerCase();
+  return PRIVATE_HEADERS.includes(name) ? name : undefined;
+}
+
+function countCR(b: Buffer): number {
+  let n = 0;
+  for (let i = b.indexOf(13); i >= 0; i = b.indexOf(13, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Scan [from, size) of the file. `from` must be the start of a message (or 0;
+ * leading blank lines are skipped as c-client does). Returns the messages and
+ * the offset of any leading text that is not part of a message (-1 if none).
+ */
+export function scanMailbox(fd: number, from: number, size: number): { messages: ScannedMessage[]; junkAt: number } {
+  const messages: ScannedMessage[] = [];
+  let cur: ScannedMessage | undefined;
+  let inHeader = false;
+  let pendingBlankAt = -1; // offset of a blank body line whose 2 bytes are not yet counted
+  let junkAt = -1;
+  let lastPriv: string | undefined;
+  let sawContent = false;
+
+  const finish = (at: number) => {
+    if (!cur) return;
+    if (pendingBlankAt >= 0) {
+      cur.end = pendingBlankAt; // the separator
+      pendingBlankAt = -1;
+    } else cur.end = at;
+    if (inHeader) {
+      cur.hdrEnd = cur.end;
+      cur.bodyStart = cur.end;
+      cur.headerSize = cur.size;
+    }
+    cur.next = at;
+    messages.push(cur);
+    cur = undefined;
+  };
+
+  const onLine = (line: Buffer, at: number, lineEnd: number, hasLF: boolean) => {
+    // line excludes the LF; lineEnd is the offset after the LF (or EOF).
+    const len = line.length;
+    if (len >= 5 && line[0] === 0x46 && line[1] === 0x72 && line[2] === 0x6f && line[3] === 0x6d && line[4] === 0x20) {
+      const info = parseFromLine(line.toString('latin1'));
+      if (info) {
+        finish(at);
+        cur = {
+          start: at,
+          hdrStart: lineEnd,
+          hdrEnd: lineEnd,
+          bodyStart: lineEnd,
+          end: lineEnd,
+          next: lineEnd,
+          fromLine: line.toString('latin1').replace(/\r$/, ''),
+          date: info.date,
+          zone: info.zone,
+          priv: [],
+          size: 0,
+          headerSize: 0,
+        };
+        inHeader = true;
+        lastPriv = undefined;
+        return;
+      }
+    }
+    if (!cur) {
+      // Text before the first From line: blank lines are skipped, anything else is junk.
+      if (!sawContent && (len === 0 || (len === 1 && line[0] === 13))) return;
+      sawContent = true;
+      if (junkAt < 0) junkAt = at;
+      return;
+    }
+    const empty = len === 0 || (len === 1 && line[0] === 13);
+    const contribution = len - (line.indexOf(13) >= 0 ? countCR(line) : 0) + (hasLF ? 2 : 0);
+    if (inHeader) {
+      if (empty) {
+        inHeader = false;
+        cur.size += hasLF ? 2 : 0;
+        cur.hdrEnd = at;
+        cur.bodyStart = lineEnd;
+        cur.headerSize = cur.size;
+        return;
+      }
+      const isCont = line[0] === 0x20 || line[0] === 0x09;
+      const name = isCont ? undefined : headerName(line);
+      if (name || (isCont && lastPriv)) {
+        cur.priv.push([at, lineEnd]);
+        if (name) {
+          const value = line.subarray(name.length + 1).toString('latin1').replace(/\r$/, '').trim();
+          const key = name === 'x-status' ? 'xstatus' : name === 'x-keywords' ? 'xkeywords' : name === 'x-uid' ? 'xuid' : name === 'x-imapbase' ? 'ximapbase' : name === 'x-imap' ? 'ximap' : 'status';
+          // First occurrence wins; later ones are hidden and ignored (UW discards them).
+          if ((cur as unknown as Record<string, unknown>)[key] === undefined) {
+            (cur as unknown as Record<string, unknown>)[key] = value;
+            if (key === 'ximap') {
+              let v = name.length + 1;
+              while (v < len && (line[v] === 0x20 || line[v] === 0x09)) v++;
+              cur.ximapValueAt = at + v;
+            }
+          }
+          lastPriv = name;
+        }
+        return;
+      }
+      lastPriv = undefined;
+      cur.size += contribution;
+      return;
+    }
+    // Body.
+    if (pendingBlankAt >= 0) {
+      cur.size += 2;
+      pendingBlankAt = -1;
+    }
+    if (empty && hasLF) {
+      pendingBlankAt = at;
+      return;
+    }
+    cur.size += contribution;
+  };
+
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let pos = from;
+  let carry: Buffer | null = null;
+  let carryAt = from;
+  while (pos < size) {
+    const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
+    if (n <= 0) break;
+    let data: Buffer = buf.subarray(0, n);
+    let base = pos;
+    if (carry) {
+      data = Buffer.concat([carry, data]);
+      base = carryAt;
+      carry = null;
+    }
+    let off = 0;
+    for (;;) {
+      const nl = data.indexOf(10, off);
+      if (nl < 0) break;
+      onLine(data.subarray(off, nl), base + off, base + nl + 1, true);
+      off = nl + 1;
+    }
+    if (off < data.length) {
+      carry = Buffer.from(data.subarray(off));
+      carryAt = base + off;
+    }
+    pos += n;
+  }
+  if (carry && carry.length) onLine(carry, carryAt, carryAt + carry.length, false);
+  finish(size);
+  return { messages, junkAt };
+}

@@ -1,0 +1,180 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { mkdtempSync, copyFileSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { unixDriver, parseFromLine, validFromLine } from '../../../../src/store/drivers/unix/index.js';
+import type { DriverContext } from '../../../../src/store/driver.js';
+
+const SAMPLES = new URL('../../../../../shared/design/samples/mbox/', import.meta.url).pathname;
+const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
+let dir: string;
+function ctx(): DriverContext {
+  return { user: 'holdout', hostname: 'vm', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: dir, defaultKeywords: [] };
+}
+function fresh(): string {
+  dir = mkdtempSync(join(tmpdir(), 'unix-drv-'));
+  chmodSync(dir, 0o1777);
+  return dir;
+}
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('From line grammar (formats.md §1.1, UW imapd 2007f observations)', () => {
+  const ok = [
+    'From a@example.com Wed Dec  2 05:53:22 1992',
+    'From a@example.com Wed Dec 02 05:53:22 1992',
+    'From a@example.com Wed Dec  2 05:53 1992',
+    'From a@example.com Wed Dec  2 05:53:22 PST 1992',
+    'From a@example.com Wed Dec  2 05:53 PST 1992',
+    'From a@example.com Wed Dec  2 05:53:22 1992 PST',
+    'From a@example.com Wed Dec  2 05:53:22 -0700 1992',
+    'From a@example.com Wed Dec  2 05:53:22 1992 -0700',
+    'From a@example.com Wed Dec  2 05:53 -0700 1992',
+    'From a@example.com Wed Dec  2 05:53:22 1992 remote from hostx',
+    'From  Wed Dec  2 05:53:22 1992',
+    'From Wed Dec  2 05:53:22 1992',
+    'From a b c Wed Dec  2 05:53:22 1992',
+    'From a@example.com Xyz Abc  2 05:53:22 1992',
+    'From a@example.com Wed Dec  2 05:53:22 1992\r',
+  ];
+  const bad = [
+    'From a@example.com Wed Dec 2 05:53:22 1992',
+    'From a@example.com Wed Dec  2 5:53:22 1992',
+    'From a@example.com Wed Dec  2 05:53:22 92',
+    'From a@example.com Wed, 02 Dec 1992 05:53:22 -0700',
+    'From a@example.com',
+    'from a@example.com Wed Dec  2 05:53:22 1992',
+    'From a@example.com Wed Dec  2 05:53:22 PST 1992 -0800',
+  ];
+  for (const l of ok) it(`accepts ${JSON.stringify(l)}`, () => expect(validFromLine(l)).toBe(true));
+  for (const l of bad) it(`rejects ${JSON.stringify(l)}`, () => expect(validFromLine(l)).toBe(false));
+  it('reads dates and zones', () => {
+    expect(parseFromLine('From a@b Wed Dec  2 05:53:22 1992 -0700')!.date!.toISOString()).toBe('1992-12-02T12:53:22.000Z');
+    expect(parseFromLine('From a@b Wed Dec  2 05:53 PST 1992')!.zone).toBe(-480);
+    expect(parseFromLine('From a@b Xyz Abc  2 05:53:22 1992')!.date).toBeNull();
+  });
+  it('splits the UW fixture into 16 messages', async () => {
+    fresh();
+    const p = join(dir, 'variants');
+    copyFileSync(join(SAMPLES, 'from-line-variants.input.mbox'), p);
+    const mb = await unixDriver.open(p, 'variants', ctx(), { readOnly: true });
+    expect(mb.messages().length).toBe(16);
+    await mb.close();
+  });
+});
+
+describe('unix driver on UW-written files', () => {
+  it('reads after-session.mbox: pseudo-message hidden, UIDs, flags, keywords, sizes', async () => {
+    fresh();
+    const p = join(dir, 'box1');
+    copyFileSync(join(SAMPLES, 'after-session.mbox'), p);
+    const mb = await unixDriver.open(p, 't/box1', ctx(), { readOnly: true });
+    const msgs = mb.messages();
+    expect(mb.uidValidity).toBe(1795347185);
+    expect(mb.keywords()).toEqual(['$Label1', 'Junk']);
+    expect(msgs.map((m) => m.uid)).toEqual([1, 3]);
+    expect([...msgs[0].flags].sort()).toEqual(['$Label1', '\\Answered', '\\Seen']);
+    expect([...msgs[1].flags].sort()).toEqual(['Junk', '\\Draft', '\\Flagged']);
+    const body = (await mb.read(1))!;
+    expect(body.length).toBe(msgs[0].size);
+    const text = body.toString('latin1');
+    expect(text).toContain('Subject: first\r\n');
+    expect(text).not.toMatch(/^(Status|X-Status|X-Keywords|X-UID):/m);
+    expect(text).toContain('>From here on a line starts with From.\r\n');
+    expect(text.endsWith('end\r\n')).toBe(true);
+    await mb.close();
+  });
+  it('reads the X-IMAPbase file UW wrote without a pseudo-message', async () => {
+    fresh();
+    const p = join(dir, 'nopseudo');
+    copyFileSync(join(SAMPLES, 'imapbase-after-select.mbox'), p);
+    const mb = await unixDriver.open(p, 't/nopseudo', ctx(), { readOnly: true });
+    expect(mb.messages().map((m) => m.uid)).toEqual([1, 2]);
+    expect(mb.messages()[1].flags.has('\\Flagged')).toBe(true);
+    await mb.close();
+  });
+});
+
+describe('unix driver writes what UW writes', () => {
+  it('creates the pseudo-message exactly (490 bytes for host vm)', async () => {
+    fresh();
+    const p = join(dir, 'new');
+    await unixDriver.create(p, ctx());
+    const text = readFileSync(p, 'latin1');
+    expect(text.length).toBe(490);
+    expect(text).toMatch(/^From MAILER-DAEMON \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\nDate: /);
+    expect(text).toMatch(/\nX-IMAP: \d{10} 0000000000\nStatus: RO\n\nThis text is part/);
+  });
+  it('appends like UW: From line with zone, >From quoting, X-Original- renaming, padded status, UIDs', async () => {
+    fresh();
+    const p = join(dir, 'box1');
+    await unixDriver.create(p, ctx());
+    const m1 = 'Date: Mon, 16 Jan 2023 12:00:00 +0000\r\nFrom: Alice <alice@example.com>\r\nTo: bob@example.org\r\nSubject: first\r\nMessage-ID: <m1@example.com>\r\n\r\nHello Bob.\r\nFrom here on a line starts with From.\r\n>From already quoted\r\nFrom someone Mon Jan 16 12:00:00 2023\r\nend\r\n';
+    const m2 = 'Date: Tue, 17 Jan 2023 13:00:00 +0100\r\nFrom: Carol <carol@example.com>\r\nTo: bob@example.org\r\nSubject: second\r\nStatus: RO\r\nX-Status: F\r\n\r\nSecond body.\r\n';
+    const r1 = await unixDriver.append(p, [{ data: Buffer.from(m1), flags: ['\\Seen'], internalDate: new Date('2023-01-16T12:00:00Z'), internalDateZone: 0 }], ctx());
+    const r2 = await unixDriver.append(p, [{ data: Buffer.from(m2), flags: [], internalDate: new Date('2023-01-17T12:00:00Z'), internalDateZone: 60 }], ctx());
+    expect(r1.uids).toEqual([1]);
+    expect(r2.uids).toEqual([2]);
+    const text = readFileSync(p, 'latin1');
+    // c-client's raw append layout (what UW's mailutil copy and tmail leave, samples/mbox/mailutil-copy.mbox),
+    // with X-UID because the appender could assign UIDs.
+    expect(text).toContain(
+      'From holdout@vm Mon Jan 16 12:00:00 2023 +0000\nStatus: R\nX-Status: \nX-Keywords:\nX-UID: 1\nDate: Mon, 16 Jan 2023 12:00:00 +0000\n' +
+        'From: Alice <alice@example.com>\nTo: bob@example.org\nSubject: first\nMessage-ID: <m1@example.com>\n\nHello Bob.\n' +
+        '>From here on a line starts with From.\n>From already quoted\n>From someone Mon Jan 16 12:00:00 2023\nend\n\n',
+    );
+    expect(text).toContain(
+      'From holdout@vm Tue Jan 17 13:00:00 2023 +0100\nStatus: \nX-Status: \nX-Keywords:\nX-UID: 2\nDate: Tue, 17 Jan 2023 13:00:00 +0100\n' +
+        'From: Carol <carol@example.com>\nTo: bob@example.org\nSubject: second\nX-Original-Status: RO\nX-Original-X-Status: F\n\nSecond body.\n\n',
+    );
+    // Re-reading gives the client's bytes back (>From quoting is kept, as UW), flags and recency as UW.
+    const mb = await unixDriver.open(p, 'box1', ctx(), { readOnly: true });
+    expect(mb.messages().map((m) => [m.uid, [...m.flags].join(','), m.recent])).toEqual([[1, '\\Seen', true], [2, '', true]]);
+    expect((await mb.read(2))!.toString('latin1')).toBe(m2.replace('Status: RO', 'X-Original-Status: RO').replace('X-Status: F', 'X-Original-X-Status: F'));
+    await mb.close();
+    expect(text).toMatch(/X-IMAP: \d{10} 0000000002\n/);
+  });
+  it('stores flags, keeps them across reopen, expunges, and another open instance sees it', async () => {
+    fresh();
+    const p = join(dir, 'box');
+    await unixDriver.create(p, ctx());
+    const msg = (n: number) => ({ data: Buffer.from(`Subject: m${n}\r\n\r\nbody ${n}\r\n`) });
+    await unixDriver.append(p, [msg(1), msg(2), msg(3)], ctx());
+    const a = await unixDriver.open(p, 'box', ctx());
+    const b = await unixDriver.open(p, 'box', ctx());
+    expect(a.readOnly).toBe(false);
+    expect(b.readOnly).toBe(false);
+    expect(await a.store([2], 'add', ['\\Deleted', 'Work'])).toEqual([2]);
+    let ch = await b.sync();
+    expect(ch.flagsChanged).toEqual([2]);
+    expect(b.get(2)!.flags.has('Work')).toBe(true);
+    expect(await a.expunge()).toEqual([2]);
+    ch = await b.sync();
+    expect(ch.expunged).toEqual([2]);
+    expect(b.messages().map((m) => m.uid)).toEqual([1, 3]);
+    expect((await b.read(3))!.toString()).toBe('Subject: m3\r\n\r\nbody 3\r\n');
+    await b.append([msg(4)]);
+    ch = await a.sync();
+    expect(ch.added.map((m) => m.uid)).toEqual([4]);
+    await a.close();
+    await b.close();
+    const c = await unixDriver.open(p, 'box', ctx());
+    expect(c.messages().map((m) => m.uid)).toEqual([1, 3, 4]);
+    expect(c.uidNext).toBe(5);
+    await c.close();
+  });
+  it('assigns UIDs to a spool file written by an MTA and writes X-IMAPbase', async () => {
+    fresh();
+    const p = join(dir, 'spool');
+    writeFileSync(p, 'From a@b Mon Jan  2 03:04:05 2023\nSubject: one\n\nx\n\nFrom c@d Tue Jan  3 03:04:05 2023\nSubject: two\n\ny\n\n');
+    const mb = await unixDriver.open(p, 'INBOX', ctx());
+    expect(mb.messages().map((m) => [m.uid, m.recent])).toEqual([[1, true], [2, true]]);
+    await mb.close();
+    const text = readFileSync(p, 'latin1');
+    expect(text).toMatch(/Subject: one\nX-IMAPbase: \d+ 2\nStatus: O\nX-Status: \nX-Keywords: +\nX-UID: 1\n\nx\n\nFrom c@d/);
+    const again = await unixDriver.open(p, 'INBOX', ctx());
+    expect(again.messages().map((m) => [m.uid, m.recent])).toEqual([[1, false], [2, false]]);
+    await again.close();
+  });
+});
