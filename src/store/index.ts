@@ -1,9 +1,15 @@
-// PLACEHOLDER until the store helper lands src/store: createStore(identity, config, log, hostname).
+/**
+ * The store of one logged-in user: createStore() is what the daemons and
+ * tools call after login (and after dropping privileges).
+ */
 import type { Config } from '../config/index.js';
 import type { Log } from '../runtime/log.js';
 import type { Identity } from '../auth/types.js';
 import type { Store } from './types.js';
+import { LocalStore } from './store.js';
 
-export function createStore(_id: Identity, _config: Config, _log: Log, _hostname: string): Store {
-  throw new Error('mail store not available yet');
+export function createStore(id: Identity, config: Config, log: Log, hostname: string): Store {
+  return new LocalStore({ identity: id, config, log, hostname });
 }
+
+export { LocalStore } from './store.js';

@@ -1,6 +1,6 @@
 import type { KeyDef } from '../schema.js';
 
-/** Mail store (src/store). */
+/** Mail store (src/store). The UW c-client.cf name is given where there is one. */
 export const storeKeys: KeyDef[] = [
   {
     key: 'spool-directory',
@@ -8,5 +8,102 @@ export const storeKeys: KeyDef[] = [
     default: '/var/mail',
     section: 'Mail store',
     description: 'Mail spool directory: INBOX is <spool-directory>/<user> (UW MAILSPOOL; Debian uses /var/mail).',
+  },
+  {
+    key: 'inbox-path',
+    type: 'string',
+    default: '',
+    section: 'Mail store',
+    description: 'Override the INBOX file (UW system-inbox); %u is replaced by the user name, %h by the home directory. Empty: the spool file, or ~/mbox when it exists.',
+  },
+  {
+    key: 'mail-subdirectory',
+    type: 'string',
+    default: '',
+    section: 'Mail store',
+    description: 'Root of mailbox names relative to the home directory (UW mail-subdirectory), e.g. "mail". Empty: the home directory itself.',
+  },
+  {
+    key: 'new-mailbox-format',
+    type: 'enum',
+    values: ['unix', 'mbx', 'mix'],
+    default: 'unix',
+    section: 'Mail store',
+    description: 'Format of mailboxes created without a #driver. prefix (UW new-mailbox-format; default traditional UNIX mbox, as UW).',
+  },
+  {
+    key: 'mailbox-protection',
+    type: 'mode',
+    default: 0o600,
+    section: 'Mail store',
+    description: 'Mode of new mailbox files in the personal namespace.',
+  },
+  {
+    key: 'directory-protection',
+    type: 'mode',
+    default: 0o700,
+    section: 'Mail store',
+    description: 'Mode of new directories in the personal namespace.',
+  },
+  {
+    key: 'hide-dot-files',
+    type: 'bool',
+    default: true,
+    section: 'Mail store',
+    description: 'Leave files and directories whose names start with "." out of LIST (UW lists them by default, a famous annoyance).',
+  },
+  {
+    key: 'list-maximum-level',
+    type: 'int',
+    default: 20,
+    min: 1,
+    max: 100,
+    section: 'Mail store',
+    description: 'How many directory levels LIST "*" descends.',
+  },
+  {
+    key: 'restrict-system-users',
+    type: 'bool',
+    default: false,
+    section: 'Mail store',
+    description: 'Confine shell users to their mailbox tree (no absolute paths, "..", or ~user), as UW restrict-mailbox-access all. Virtual users are always confined.',
+  },
+  {
+    key: 'dot-lock-timeout',
+    type: 'int',
+    default: 5,
+    min: 1,
+    max: 60,
+    section: 'Locking',
+    description: 'Minutes after which a dot-lock is considered stale and seized (UW dot-lock-file-timeout).',
+  },
+  {
+    key: 'lock-directory',
+    type: 'path',
+    default: '/tmp',
+    section: 'Locking',
+    description: 'Directory of the /tmp/.<dev>.<ino> session locks shared with UW programs. Must be the same for every program (mode 1777).',
+  },
+  {
+    key: 'mlock-path',
+    type: 'path',
+    default: '',
+    section: 'Locking',
+    description: 'setgid helper that makes dot-locks in spools that are not 1777 (see docs/mlock.md). Empty: search /usr/libexec/mlock, /usr/sbin/mlock, /etc/mlock.',
+  },
+  {
+    key: 'keywords',
+    type: 'list',
+    default: [],
+    section: 'Mail store',
+    description: 'Keywords predefined in new mailboxes (UW keywords).',
+  },
+  {
+    key: 'snarf-interval',
+    type: 'seconds',
+    default: 60,
+    min: 1,
+    section: 'Mail store',
+    description: 'When ~/mbox is the INBOX, how often new spool mail is moved into it while a session is open.',
   },
 ];

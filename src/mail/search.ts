@@ -1,0 +1,194 @@
+/**
+ * SEARCH evaluation (RFC 3501 §6.4.4, RFC 5032 WITHIN): case-insensitive
+ * substring matching on decoded text — RFC 2047 words in headers, base64 and
+ * quoted-printable bodies in their declared charsets — all compared in
+ * Unicode. Message bytes are loaded only when a key needs them.
+ */
+import type { NumberRanges, SearchKey, SearchMessage } from './types.js';
+import { parseMessage, type ParsedMessage, type Part } from './mime.js';
+import { fieldValue } from './header.js';
+import { decodedBody } from './section.js';
+import { decodeCharset, decodeMimeWords, fold, parseRfc5322Date } from './text.js';
+
+export interface SearchContext {
+  charset: string;
+  maxSeq: number;
+  maxUid: number;
+  now: Date;
+}
+
+/** "2:4,7,*" → ranges, with * = max. null when malformed. */
+export function parseSequenceSet(text: string, max: number): NumberRanges | null {
+  if (!/^[0-9*:,]+$/.test(text)) return null;
+  const out: NumberRanges = [];
+  for (const item of text.split(',')) {
+    const m = /^(\d+|\*)(?::(\d+|\*))?$/.exec(item);
+    if (!m) return null;
+    const a = m[1] === '*' ? max : Number(m[1]);
+    const b = m[2] === undefined ? a : m[2] === '*' ? max : Number(m[2]);
+    if ((m[1] !== '*' && a === 0) || (m[2] !== undefined && m[2] !== '*' && b === 0)) return null;
+    out.push(a <= b ? [a, b] : [b, a]);
+  }
+  return out;
+}
+export function inSequenceSet(n: number, ranges: NumberRanges): boolean {
+  for (const [a, b] of ranges) if (n >= a && n <= b) return true;
+  return false;
+}
+
+export function needsMessageData(key: SearchKey): boolean {
+  switch (key.type) {
+    case 'header':
+    case 'body':
+    case 'text':
+    case 'sentdate':
+      return true;
+    case 'not':
+      return needsMessageData(key.key);
+    case 'or':
+      return needsMessageData(key.a) || needsMessageData(key.b);
+    case 'and':
+      return key.keys.some(needsMessageData);
+    default:
+      return false;
+  }
+}
+
+/** yyyy-mm-dd of a date in a zone (minutes east). */
+function dayOf(d: Date, zone: number): string {
+  return new Date(d.getTime() + zone * 60000).toISOString().slice(0, 10);
+}
+
+
+class Loaded {
+  private parsed?: ParsedMessage;
+  private bodyText?: string;
+  constructor(readonly data: Buffer) {}
+  get msg(): ParsedMessage {
+    return (this.parsed ??= parseMessage(this.data));
+  }
+  headerValues(name: string): string[] {
+    const out: string[] = [];
+    for (const f of this.msg.root.fields) if (f.name === name) out.push(decodeMimeWords(decodeCharset(Buffer.from(fieldValue(this.msg.data, f), 'latin1'), 'utf-8')));
+    return out;
+  }
+  headerText(): string {
+    const r = this.msg.root;
+    return decodeMimeWords(decodeCharset(this.msg.data.subarray(r.start, r.bodyStart), 'utf-8'));
+  }
+  body(): string {
+    if (this.bodyText !== undefined) return this.bodyText;
+    const parts: string[] = [];
+    const walk = (p: Part) => {
+      if (p.children) return p.children.forEach(walk);
+      if (p.message) {
+        const m = p.message;
+        parts.push(decodeMimeWords(decodeCharset(this.msg.data.subarray(m.start, m.bodyStart), 'utf-8')));
+        return walk(m);
+      }
+      if (p.type !== 'text' && p.type !== 'message') return; // attachments are not text
+      const dec = decodedBody(this.msg, p);
+      if (!Buffer.isBuffer(dec)) return;
+      const cs = p.params.find(([k]) => k.toLowerCase() === 'charset')?.[1];
+      parts.push(decodeCharset(dec, cs));
+    };
+    walk(this.msg.root);
+    this.bodyText = parts.join('\n');
+    return this.bodyText;
+  }
+}
+
+type Evaluator = (m: SearchMessage, l: () => Promise<Loaded>) => Promise<boolean> | boolean;
+
+function compile(key: SearchKey, ctx: SearchContext): Evaluator {
+  switch (key.type) {
+    case 'all':
+      return () => true;
+    case 'flag':
+      return (m) => m.flags.has(key.flag) === key.set;
+    case 'new':
+      return (m) => m.flags.has('\\Recent') && !m.flags.has('\\Seen');
+    case 'old':
+      return (m) => !m.flags.has('\\Recent');
+    case 'keyword':
+      return (m) => m.flags.has(key.keyword) === key.set;
+    case 'size':
+      return (m) => (key.op === 'larger' ? m.size > key.size : m.size < key.size);
+    case 'within': {
+      const limit = ctx.now.getTime() - key.seconds * 1000;
+      return (m) => (key.op === 'older' ? m.internalDate.getTime() <= limit : m.internalDate.getTime() > limit);
+    }
+    case 'internaldate':
+      return (m) => {
+        // The internal date's day in the server's zone (as c-client compares).
+        const d = dayOf(m.internalDate, -m.internalDate.getTimezoneOffset());
+        return key.op === 'before' ? d < key.date : key.op === 'on' ? d === key.date : d >= key.date;
+      };
+    case 'sentdate':
+      return async (_m, load) => {
+        const l = await load();
+        const v = l.headerValues('date')[0];
+        const p = v ? parseRfc5322Date(v) : null;
+        if (!p) return false;
+        const d = dayOf(p.date, p.zoneMinutes); // the date part in the message's own zone
+        return key.op === 'before' ? d < key.date : key.op === 'on' ? d === key.date : d >= key.date;
+      };
+    case 'header': {
+      const name = key.field.toLowerCase();
+      const needle = fold(key.value);
+      return async (_m, load) => {
+        const l = await load();
+        const values = l.headerValues(name);
+        if (needle === '') return values.length > 0;
+        return values.some((v) => fold(v).includes(needle));
+      };
+    }
+    case 'body': {
+      const needle = fold(key.value);
+      return async (_m, load) => fold((await load()).body()).includes(needle);
+    }
+    case 'text': {
+      const needle = fold(key.value);
+      return async (_m, load) => {
+        const l = await load();
+        return fold(l.headerText()).includes(needle) || fold(l.body()).includes(needle);
+      };
+    }
+    case 'seqset': {
+      const r = parseSequenceSet(key.set, ctx.maxSeq) ?? [];
+      return (m) => inSequenceSet(m.seq, r);
+    }
+    case 'uidset': {
+      const r = parseSequenceSet(key.set, ctx.maxUid) ?? [];
+      return (m) => inSequenceSet(m.uid, r);
+    }
+    case 'not': {
+      const e = compile(key.key, ctx);
+      return async (m, l) => !(await e(m, l));
+    }
+    case 'or': {
+      const a = compile(key.a, ctx);
+      const b = compile(key.b, ctx);
+      return async (m, l) => (await a(m, l)) || (await b(m, l));
+    }
+    case 'and': {
+      // Cheap keys first: flags and sizes before anything that loads bytes.
+      const keys = [...key.keys].sort((x, y) => Number(needsMessageData(x)) - Number(needsMessageData(y)));
+      const es = keys.map((k) => compile(k, ctx));
+      return async (m, l) => {
+        for (const e of es) if (!(await e(m, l))) return false;
+        return true;
+      };
+    }
+  }
+}
+
+/** Compile a SEARCH program into a predicate over messages. */
+export function compileSearch(key: SearchKey, ctx: SearchContext): (m: SearchMessage) => Promise<boolean> {
+  const e = compile(key, ctx);
+  return async (m) => {
+    let loaded: Loaded | undefined;
+    const load = async () => (loaded ??= new Loaded(await m.load()));
+    return e(m, load);
+  };
+}
