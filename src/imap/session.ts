@@ -1,27 +1,502 @@
-// PLACEHOLDER until the imapd helper lands src/imap: greets, CAPABILITY, LOGOUT, BAD otherwise.
+/**
+ * The imapd session: state machine, command dispatch, timers, and the one
+ * place where mailbox changes become untagged responses (sync).
+ */
 import type { Connection } from '../runtime/connection.js';
-import type { ServerContext } from '../runtime/daemon.js';
+import type { ServerContext, TerminateReason } from '../runtime/daemon.js';
+import type { Identity, AuthContext } from '../auth/types.js';
+import type { Mailbox, Store } from '../store/types.js';
+import { StoreError } from '../store/types.js';
+import { CommandReader, tokenize, ParseError, type Token } from './parser.js';
+import { COMMANDS } from './commands/index.js';
+import { flagList } from './encoder.js';
+import { parseSequenceSet } from '../mail/index.js';
+import { readFileSync, statSync } from 'node:fs';
 
-export async function runImapSession(conn: Connection, ctx: ServerContext): Promise<void> {
-  await conn.write(`* OK [CAPABILITY IMAP4REV1] ${ctx.hostname} IMAP4rev1 server ready\r\n`);
-  let buf = '';
-  await new Promise<void>((resolve) => {
-    conn.onEnd(() => resolve());
-    conn.onData(async (chunk) => {
-      buf += chunk.toString('latin1');
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i).replace(/\r$/, '');
-        buf = buf.slice(i + 1);
-        const [tag, cmd] = line.split(' ');
-        if (cmd?.toUpperCase() === 'LOGOUT') {
-          await conn.write(`* BYE ${ctx.hostname} IMAP4rev1 server terminating connection\r\n${tag} OK LOGOUT completed\r\n`);
-          return resolve();
-        }
-        if (cmd?.toUpperCase() === 'CAPABILITY') {
-          await conn.write(`* CAPABILITY IMAP4REV1\r\n${tag} OK CAPABILITY completed\r\n`);
-        } else await conn.write(`${tag ?? '*'} BAD Command unrecognized\r\n`);
+export type State = 'notauth' | 'auth' | 'selected' | 'logout';
+
+export class CommandError extends Error {
+  constructor(
+    readonly kind: 'NO' | 'BAD',
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+export const bad = (text: string) => new CommandError('BAD', text);
+export const no = (text: string, code?: string) => new CommandError('NO', text, code);
+
+const VERSION = '0.1.0';
+
+export class ImapSession {
+  state: State = 'notauth';
+  identity?: Identity;
+  store?: Store;
+  mailbox?: Mailbox;
+  /** UIDs in sequence order, as the client knows them. */
+  view: number[] = [];
+  /** Recent count last reported. */
+  reportedRecent = 0;
+  /** Flags last reported for the selected mailbox (FLAGS response). */
+  reportedKeywords = '';
+  readonly reader: CommandReader;
+  private outQueue: Buffer[] = [];
+  private outLen = 0;
+  private busy = false;
+  private lineWaiter: ((l: Buffer | undefined) => void) | undefined;
+  private done!: () => void;
+  private timer: NodeJS.Timeout | undefined;
+  private loginDeadline = 0;
+  loginFailures = 0;
+  private alertMtime = 0;
+  private closing = false;
+  idling = false;
+  private logoutReason = 'Logout';
+
+  constructor(
+    readonly conn: Connection,
+    readonly ctx: ServerContext,
+  ) {
+    const cfg = ctx.config;
+    this.reader = new CommandReader({
+      maxLine: cfg.int('max-line-length'),
+      maxLiteral: cfg.int('max-literal-size'),
+      maxAppendLiteral: cfg.int('max-append-size'),
+      maxLiterals: 20,
+    });
+  }
+
+  get hostLog(): string {
+    return this.conn.remoteAddress ? `[${this.conn.remoteAddress}]` : 'UNKNOWN';
+  }
+  get userLog(): string {
+    return this.identity?.user ?? '???';
+  }
+  authContext(): AuthContext {
+    return { service: 'imap', remoteAddress: this.conn.remoteAddress, tls: this.conn.isTls, local: this.conn.isLocal };
+  }
+
+  // --------------------------------------------------------------- output
+
+  /** Queue output; flushed at the end of each command or when large. */
+  async send(data: string | Buffer): Promise<void> {
+    const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    this.outQueue.push(b);
+    this.outLen += b.length;
+    if (this.outLen >= 65536) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (!this.outQueue.length) return;
+    const b = this.outQueue.length === 1 ? this.outQueue[0] : Buffer.concat(this.outQueue);
+    this.outQueue = [];
+    this.outLen = 0;
+    await this.conn.write(b);
+  }
+  untagged(text: string | Buffer): Promise<void> {
+    return typeof text === 'string' ? this.send(`* ${text}\r\n`) : this.send(Buffer.concat([Buffer.from('* '), text, Buffer.from('\r\n')]));
+  }
+
+  // ---------------------------------------------------------- capabilities
+
+  preAuthCapabilities(): string[] {
+    const caps = ['SASL-IR', 'LOGIN-REFERRALS'];
+    if (!this.conn.isTls) caps.push('STARTTLS');
+    let auth;
+    try {
+      auth = this.ctx.auth();
+    } catch {
+      auth = undefined;
+    }
+    const actx = this.authContext();
+    if (auth && !auth.plaintextAllowed(actx)) caps.push('LOGINDISABLED');
+    if (auth) for (const m of auth.mechanisms(actx)) caps.push(`AUTH=${m}`);
+    return caps;
+  }
+  postAuthCapabilities(): string[] {
+    const caps = ['IDLE', 'UIDPLUS', 'NAMESPACE', 'CHILDREN', 'MAILBOX-REFERRALS', 'BINARY', 'UNSELECT', 'ESEARCH', 'WITHIN', 'SCAN', 'SORT', 'THREAD=REFERENCES', 'THREAD=ORDEREDSUBJECT'];
+    if (!this.identity?.anonymous) caps.push('MULTIAPPEND');
+    caps.push('ID', 'ENABLE', 'MOVE');
+    return caps;
+  }
+  capabilities(which: 'greeting' | 'command' | 'login'): string {
+    const base = ['IMAP4REV1', 'I18NLEVEL=1', 'LITERAL+'];
+    if (which === 'greeting') return [...base, ...this.preAuthCapabilities()].join(' ');
+    if (which === 'login') return [...base, ...this.postAuthCapabilities()].join(' ');
+    return [...base, ...(this.state === 'notauth' ? this.preAuthCapabilities() : []), ...(this.state !== 'notauth' ? this.postAuthCapabilities() : [])].join(' ');
+  }
+
+  // ------------------------------------------------------------- running
+
+  async run(): Promise<void> {
+    const finished = new Promise<void>((res) => (this.done = res));
+    this.conn.onEnd(() => {
+      if (this.state !== 'logout') {
+        this.ctx.log.info(`${this.idling ? 'Unexpected client disconnect, while reading line' : 'Unexpected client disconnect, while reading line'} user=${this.userLog} host=${this.hostLog}`);
+        this.finish();
       }
     });
-  });
+    this.ctx.onTerminate((r: TerminateReason) => void this.terminate(r));
+    if (this.ctx.preauth) {
+      await this.enterUser(this.ctx.preauth);
+      this.ctx.log.info(`Preauthenticated user=${this.userLog} host=${this.hostLog}`);
+      await this.send(`* PREAUTH [CAPABILITY ${this.capabilities('login')}] Pre-authenticated user ${this.userLog} ${this.ctx.hostname} IMAP4rev1 server ready\r\n`);
+    } else {
+      try {
+        statSync(this.ctx.config.str('nologin-file'));
+        await this.send(`* BYE Service not available ${this.ctx.hostname}\r\n`);
+        await this.flush();
+        this.finish();
+        return finished;
+      } catch {
+        /* no /etc/nologin */
+      }
+      this.loginDeadline = Date.now() + this.ctx.config.int('login-timeout') * 1000;
+      await this.send(`* OK [CAPABILITY ${this.capabilities('greeting')}] ${this.ctx.hostname} IMAP4rev1 server ready\r\n`);
+    }
+    await this.showAlerts();
+    await this.flush();
+    this.armTimer();
+    this.conn.onData((chunk) => {
+      this.reader.push(chunk);
+      void this.pump();
+    });
+    return finished;
+  }
+
+  private finish(): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    const mb = this.mailbox;
+    this.mailbox = undefined;
+    void (async () => {
+      try {
+        await mb?.close();
+      } catch {
+        /* nothing more to do */
+      }
+      this.state = 'logout';
+      this.done();
+    })();
+  }
+
+  private armTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    const cfg = this.ctx.config;
+    const ms = this.state === 'notauth' ? Math.max(1000, Math.min(cfg.int('login-timeout') * 1000, this.loginDeadline - Date.now())) : cfg.int('imap-idle-timeout') * 1000;
+    this.timer = setTimeout(() => void this.autologout(), ms);
+    this.timer.unref?.();
+  }
+
+  private async autologout(): Promise<void> {
+    if (this.state === 'logout') return;
+    const text = this.state === 'notauth' ? 'Autologout' : 'Autologout (idle for too long)';
+    this.ctx.log.info(`Autologout user=${this.userLog} host=${this.hostLog}`);
+    await this.send(`* BYE ${text}\r\n`).catch(() => undefined);
+    await this.flush().catch(() => undefined);
+    this.finish();
+  }
+
+  private async terminate(r: TerminateReason): Promise<void> {
+    if (r === 'terminated') {
+      this.ctx.log.info(`Killed (terminated) user=${this.userLog} host=${this.hostLog}`);
+      await this.send('* BYE Killed (terminated)\r\n').catch(() => undefined);
+      await this.flush().catch(() => undefined);
+    } else this.ctx.log.info(`Hangup user=${this.userLog} host=${this.hostLog}`);
+    this.finish();
+  }
+
+  /** Lost mailbox (kiss of death): say so and end, as UW does. */
+  async lost(reason: string): Promise<void> {
+    this.ctx.log.info(`${reason} user=${this.userLog} host=${this.hostLog}`);
+    await this.send(`* BYE ${reason}\r\n`).catch(() => undefined);
+    await this.flush().catch(() => undefined);
+    process.exitCode = 1;
+    this.finish();
+  }
+
+  /** Next raw line from the client (AUTHENTICATE continuations, IDLE's DONE). */
+  readLine(): Promise<Buffer | undefined> {
+    const l = this.reader.takeLine();
+    if (l) return Promise.resolve(l);
+    return new Promise((res) => {
+      this.lineWaiter = res;
+      this.conn.onEnd(() => res(undefined));
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.lineWaiter) {
+      const l = this.reader.takeLine();
+      if (l) {
+        const w = this.lineWaiter;
+        this.lineWaiter = undefined;
+        w(l);
+      }
+      return;
+    }
+    if (this.busy || this.closing) return;
+    this.busy = true;
+    try {
+      for (;;) {
+        if (this.closing) break;
+        const ev = this.reader.next();
+        if (!ev) break;
+        if (ev.kind === 'continue') {
+          await this.send('+ Ready for argument\r\n');
+          await this.flush();
+          continue;
+        }
+        if (ev.kind === 'error') {
+          if (ev.untagged) await this.send(`* NO ${ev.text}\r\n`);
+          await this.send(`${ev.tag} BAD ${ev.text}\r\n`);
+          if (this.state === 'notauth') this.ctx.log.info(`Line too long before authentication host=${this.hostLog}`);
+          await this.flush();
+          continue;
+        }
+        await this.execute(ev.line, ev.literals);
+        await this.flush();
+        this.armTimer();
+        if (this.state === 'notauth' && Date.now() > this.loginDeadline) {
+          await this.autologout();
+          break;
+        }
+      }
+    } catch (e) {
+      this.ctx.log.error(`Session error user=${this.userLog} host=${this.hostLog}: ${(e as Error).stack ?? e}`);
+      await this.send(`* BYE Internal error: ${(e as Error).message}\r\n`).catch(() => undefined);
+      await this.flush().catch(() => undefined);
+      this.finish();
+    } finally {
+      this.busy = false;
+    }
+    if (this.lineWaiter && this.reader.pendingBytes) void this.pump();
+  }
+
+  private async execute(line: Buffer, literals: Buffer[]): Promise<void> {
+    let tokens: Token[];
+    const sp = line.indexOf(0x20);
+    const tagText = (sp < 0 ? line : line.subarray(0, sp)).toString('latin1');
+    if (!tagText || !/^[\x21-\x7e]+$/.test(tagText) || /[(){%*"\\+]/.test(tagText)) {
+      await this.send(`* BAD Missing or invalid tag\r\n`);
+      return;
+    }
+    if (tagText.length > 50) {
+      await this.send(`* BAD Excessively long tag\r\n`);
+      return;
+    }
+    try {
+      tokens = tokenize(line.subarray(sp < 0 ? line.length : sp + 1), literals);
+    } catch (e) {
+      await this.send(`${tagText} BAD ${e instanceof ParseError ? e.message : 'Syntax error'}\r\n`);
+      return;
+    }
+    const first = tokens.shift();
+    if (!first || first.type !== 'atom') {
+      await this.send(`${tagText} BAD Missing command\r\n`);
+      return;
+    }
+    let name = first.value.toUpperCase();
+    let uid = false;
+    if (name === 'UID') {
+      const sub = tokens.shift();
+      if (!sub || sub.type !== 'atom') {
+        await this.send(`${tagText} BAD Missing or invalid argument to UID\r\n`);
+        return;
+      }
+      name = sub.value.toUpperCase();
+      uid = true;
+      if (!['FETCH', 'STORE', 'COPY', 'MOVE', 'SEARCH', 'EXPUNGE', 'SORT', 'THREAD'].includes(name)) {
+        await this.send(`${tagText} BAD Command unrecognized: UID ${name}\r\n`);
+        return;
+      }
+    }
+    const cmd = COMMANDS[name];
+    if (!cmd || !cmd.states.includes(this.state)) {
+      await this.send(`${tagText} BAD Command unrecognized: ${uid ? 'UID ' : ''}${name}\r\n`);
+      return;
+    }
+    try {
+      const text = await cmd.run(this, tagText, tokens, uid);
+      if (cmd.expungeOk !== undefined) await this.sync(cmd.expungeOk);
+      if (text !== null) await this.send(`${tagText} OK ${text ?? `${uid ? 'UID ' : ''}${name} completed`}\r\n`);
+    } catch (e) {
+      if (e instanceof CommandError) {
+        if (cmd.expungeOk !== undefined && this.mailbox) await this.sync(cmd.expungeOk).catch(() => undefined);
+        await this.send(`${tagText} ${e.kind} ${e.code ? `[${e.code}] ` : ''}${e.message}\r\n`);
+      } else if (e instanceof StoreError) {
+        const code = e.code === 'TRYCREATE' ? 'TRYCREATE' : e.code && ['NONEXISTENT', 'ALREADYEXISTS', 'NOPERM', 'INUSE', 'CANNOT', 'LIMIT', 'OVERQUOTA'].includes(e.code) ? e.code : undefined;
+        await this.send(`${tagText} NO ${code ? `[${code}] ` : ''}${e.message}\r\n`);
+      } else {
+        this.ctx.log.error(`${name} failed user=${this.userLog} host=${this.hostLog}: ${(e as Error).stack ?? e}`);
+        await this.send(`${tagText} NO ${name} failed: ${(e as Error).message}\r\n`);
+      }
+    }
+    if (this.state !== 'notauth') await this.showAlerts();
+  }
+
+  // -------------------------------------------------------------- logins
+
+  async enterUser(id: Identity): Promise<void> {
+    this.store = this.ctx.enterUser(id);
+    this.identity = id;
+    this.state = 'auth';
+  }
+
+  async logout(): Promise<void> {
+    this.ctx.log.info(`${this.logoutReason} user=${this.userLog} host=${this.hostLog}`);
+    await this.send(`* BYE ${this.ctx.hostname} IMAP4rev1 server terminating connection\r\n`);
+  }
+  endAfterReply(): void {
+    setImmediate(() => void this.flush().then(() => this.finish()));
+  }
+
+  /** /etc/imapd.alert lines as [ALERT], once per change. */
+  private async showAlerts(): Promise<void> {
+    const path = this.ctx.config.str('alert-file');
+    if (!path) return;
+    try {
+      const st = statSync(path);
+      if (st.mtimeMs <= this.alertMtime) return;
+      this.alertMtime = st.mtimeMs;
+      for (const line of readFileSync(path, 'utf8').split('\n')) if (line.replace(/[\r\0]/g, '')) await this.send(`* OK [ALERT] ${line.replace(/[\r\0]/g, '')}\r\n`);
+    } catch {
+      /* no alert file */
+    }
+  }
+
+  // ------------------------------------------------------------ mailbox
+
+  async select(mb: Mailbox): Promise<void> {
+    this.mailbox = mb;
+    this.state = 'selected';
+    this.view = mb.messages().map((m) => m.uid);
+    mb.onLost((reason) => void this.lost(reason));
+    const kw = mb.keywords();
+    this.reportedKeywords = kw.join(' ');
+    const msgs = mb.messages();
+    const recent = msgs.filter((m) => m.recent).length;
+    this.reportedRecent = recent;
+    await this.untagged(`FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft${kw.map((k) => ' ' + k).join('')})`);
+    await this.untagged(`${msgs.length} EXISTS`);
+    await this.untagged(`${recent} RECENT`);
+    await this.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UID validity status`);
+    await this.untagged(`OK [UIDNEXT ${mb.uidNext}] Predicted next UID`);
+    const perm = mb.readOnly ? '' : ` \\Answered \\Flagged \\Deleted \\Seen \\Draft${kw.map((k) => ' ' + k).join('')}${mb.canCreateKeywords() ? ' \\*' : ''}`;
+    await this.untagged(`OK [PERMANENTFLAGS (${perm.trim()})] Permanent flags`);
+    const firstUnseen = msgs.findIndex((m) => !m.flags.has('\\Seen'));
+    if (firstUnseen >= 0) await this.untagged(`OK [UNSEEN ${firstUnseen + 1}] first unseen message in ${mb.name}`);
+  }
+
+  async deselect(expunge: boolean): Promise<void> {
+    const mb = this.mailbox;
+    this.mailbox = undefined;
+    this.view = [];
+    this.state = 'auth';
+    if (mb) await mb.close({ expunge: expunge && !mb.readOnly });
+  }
+
+  requireMailbox(): Mailbox {
+    if (!this.mailbox) throw bad('No mailbox selected');
+    return this.mailbox;
+  }
+
+  /** Flags of a message for FETCH (with \Recent). */
+  flagsOf(uid: number): string {
+    const m = this.mailbox?.get(uid);
+    if (!m) return '()';
+    const f = [...m.flags];
+    if (m.recent) f.push('\\Recent');
+    return flagList(f);
+  }
+
+  /**
+   * Report what changed in the selected mailbox: EXISTS/RECENT for new mail,
+   * FETCH FLAGS for others' flag changes, and EXPUNGE only where allowed.
+   */
+  async sync(allowExpunge: boolean): Promise<void> {
+    const mb = this.mailbox;
+    if (!mb) return;
+    const ch = await mb.sync();
+    for (const n of ch.notices) await this.untagged(`NO ${n}`);
+    if (ch.uidValidityChanged) {
+      await this.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UID validity changed`);
+    }
+    if (ch.keywordsChanged || mb.keywords().join(' ') !== this.reportedKeywords) {
+      const kw = mb.keywords();
+      this.reportedKeywords = kw.join(' ');
+      await this.untagged(`FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft${kw.map((k) => ' ' + k).join('')})`);
+      if (!mb.readOnly) await this.untagged(`OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft${kw.map((k) => ' ' + k).join('')}${mb.canCreateKeywords() ? ' \\*' : ''})] Permanent flags`);
+    }
+    const current = new Set(mb.messages().map((m) => m.uid));
+    if (allowExpunge) {
+      // Report every UID in our view that no longer exists (ours or others' expunges).
+      for (let i = this.view.length - 1; i >= 0; i--) {
+        if (!current.has(this.view[i])) {
+          await this.untagged(`${i + 1} EXPUNGE`);
+          this.view.splice(i, 1);
+        }
+      }
+    }
+    for (const uid of ch.flagsChanged) {
+      const seq = this.view.indexOf(uid);
+      if (seq >= 0 && current.has(uid)) await this.untagged(`${seq + 1} FETCH (FLAGS ${this.flagsOf(uid)} UID ${uid})`);
+    }
+    // New messages: everything in the mailbox with a UID above our last.
+    const last = this.view.length ? this.view[this.view.length - 1] : 0;
+    const known = new Set(this.view);
+    let added = 0;
+    for (const m of mb.messages()) {
+      if (!known.has(m.uid) && m.uid > last) {
+        this.view.push(m.uid);
+        added++;
+      }
+    }
+    const recent = mb.messages().filter((m) => m.recent).length;
+    if (added) await this.untagged(`${this.view.length} EXISTS`);
+    if (added || recent !== this.reportedRecent) {
+      this.reportedRecent = recent;
+      await this.untagged(`${recent} RECENT`);
+    }
+  }
+
+  /** Resolve a sequence set (or UID set) to UIDs present in the view, in order. */
+  resolveSet(text: string, uid: boolean): number[] {
+    if (!this.mailbox) throw bad('No mailbox selected');
+    const max = uid ? (this.view.length ? this.view[this.view.length - 1] : 0) : this.view.length;
+    if (text === '$') throw bad('Search result variable not supported');
+    const ranges = parseSequenceSet(text, uid ? Math.max(max, this.view.length ? max : 0) : max);
+    if (!ranges) throw bad(`Invalid sequence set: ${text}`);
+    if (uid) {
+      const out: number[] = [];
+      for (const u of this.view) for (const [a, b] of ranges) if (u >= a && u <= b) {
+        out.push(u);
+        break;
+      }
+      // "n:*" with n > every UID still names the highest UID (RFC 3501 §6.4.8).
+      if (!out.length && this.view.length && ranges.some(([, b]) => b === max)) {
+        const lastUid = this.view[this.view.length - 1];
+        if (ranges.some(([a, b]) => lastUid >= Math.min(a, b) || b === max)) out.push(lastUid);
+      }
+      return out;
+    }
+    const out: number[] = [];
+    for (const [a, b] of ranges) {
+      if (a < 1 || b > this.view.length) throw bad('Invalid message sequence number');
+      for (let i = a; i <= b; i++) out.push(this.view[i - 1]);
+    }
+    return [...new Set(out)].sort((x, y) => this.view.indexOf(x) - this.view.indexOf(y));
+  }
+
+  seqOf(uid: number): number {
+    return this.view.indexOf(uid) + 1;
+  }
 }
+
+export async function runImapSession(conn: Connection, ctx: ServerContext): Promise<void> {
+  const s = new ImapSession(conn, ctx);
+  await s.run();
+}
+
+export const IMAP_VERSION = VERSION;

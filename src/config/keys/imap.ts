@@ -11,3 +11,36 @@ export const imapKeys: KeyDef[] = [
     description: 'Longest command line accepted (UW: 65536); longer lines get BAD and are discarded.',
   },
 ];
+imapKeys.push(
+  {
+    key: 'max-literal-size',
+    type: 'int',
+    default: 10000,
+    min: 1000,
+    section: 'IMAP',
+    description: 'Largest literal accepted outside APPEND (UW: 10000); larger ones get "* NO Absurdly long client literal".',
+  },
+  {
+    key: 'max-append-size',
+    type: 'int',
+    default: 64 * 1024 * 1024,
+    min: 1024,
+    section: 'IMAP',
+    description: 'Largest message APPEND accepts, in bytes; larger ones get "NO Excessively large message".',
+  },
+  {
+    key: 'alert-file',
+    type: 'path',
+    default: '/etc/imapd.alert',
+    section: 'IMAP',
+    description: 'Each line of this file is shown to every session as * OK [ALERT] (UW /etc/imapd.alert), again whenever it changes.',
+  },
+  {
+    key: 'idle-poll-interval',
+    type: 'seconds',
+    default: 5,
+    min: 1,
+    section: 'IMAP',
+    description: 'How often IDLE looks for new mail and changes (UW: 60 s).',
+  },
+);

@@ -1,0 +1,69 @@
+import { bad, no } from '../session.js';
+import { mailboxName } from '../parser.js';
+import { SELECTED, type Command } from './types.js';
+import { uidSetText } from './append.js';
+import type { ImapSession } from '../session.js';
+import type { Token } from '../parser.js';
+import type { AppendMessage } from '../../store/types.js';
+import { StoreError } from '../../store/types.js';
+
+const BATCH = 200;
+
+async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean): Promise<string> {
+  const mb = s.requireMailbox();
+  const setTok = args[0];
+  const name = mailboxName(args[1]);
+  const cmd = move ? 'MOVE' : 'COPY';
+  if (!setTok || setTok.type !== 'atom' || name === undefined || args.length !== 2) throw bad(`Missing or invalid argument to ${cmd}`);
+  if (s.identity?.anonymous) throw no(`Anonymous may not ${cmd}`);
+  const uids = s.resolveSet(setTok.value, uid);
+  if (!uids.length) {
+    if (!s.view.length) throw no('Mailbox is empty');
+    return `${cmd} completed`;
+  }
+  if (move && mb.readOnly) throw no('Mailbox is read-only');
+  const target = name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
+  const same = target === mb.name;
+  if (!same && !(await s.store!.exists(target).catch(() => false))) throw no(`Mailbox doesn't exist: ${name}`, 'TRYCREATE');
+  const srcUids: number[] = [];
+  const dstUids: number[] = [];
+  let validity = 0;
+  let batch: AppendMessage[] = [];
+  let batchSrc: number[] = [];
+  const flush = async () => {
+    if (!batch.length) return;
+    let r;
+    try {
+      r = same ? await mb.append(batch) : await s.store!.append(target, batch);
+    } catch (e) {
+      if (e instanceof StoreError && (e.code === 'TRYCREATE' || e.code === 'NONEXISTENT')) throw no(e.message, 'TRYCREATE');
+      throw e;
+    }
+    validity = r.uidValidity;
+    srcUids.push(...batchSrc);
+    dstUids.push(...r.uids);
+    batch = [];
+    batchSrc = [];
+  };
+  for (const u of uids) {
+    const info = mb.get(u);
+    if (!info) continue;
+    const data = await mb.read(u);
+    if (!data) continue;
+    batch.push({ data, flags: [...info.flags], internalDate: info.internalDate, internalDateZone: info.internalDateZone });
+    batchSrc.push(u);
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+  const code = dstUids.length && dstUids.every((u) => u > 0) ? `[COPYUID ${validity} ${uidSetText(srcUids)} ${uidSetText(dstUids)}] ` : '';
+  if (move) {
+    await mb.store(srcUids, 'add', ['\\Deleted']);
+    await mb.expunge(srcUids);
+    if (code) await s.untagged(`OK ${code}Moved`);
+    return `${cmd} completed`;
+  }
+  return `${code}${cmd} completed`;
+}
+
+export const copy: Command = { states: SELECTED, expungeOk: false, run: (s, _t, a, uid) => copyTo(s, a, uid, false) };
+export const move: Command = { states: SELECTED, expungeOk: true, run: (s, _t, a, uid) => copyTo(s, a, uid, true) };
