@@ -1,8 +1,14 @@
-// PLACEHOLDER until the auth helper lands src/auth: createAuthenticator(config, log, service).
+/**
+ * Authentication: createAuthenticator() builds the module chain, SASL and
+ * throttling from the configuration (see authenticator.ts).
+ */
 import type { Config } from '../config/index.js';
 import type { Log } from '../runtime/log.js';
 import type { Authenticator } from './types.js';
+import { ModuleAuthenticator } from './authenticator.js';
 
-export function createAuthenticator(_config: Config, _log: Log, _service: 'imap' | 'pop'): Authenticator {
-  throw new Error('authentication not available yet');
+export function createAuthenticator(config: Config, log: Log, service: 'imap' | 'pop'): Authenticator {
+  return new ModuleAuthenticator(config, log, service);
 }
+
+export { openUserDb, UserDb } from './users-db.js';
