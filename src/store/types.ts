@@ -122,6 +122,11 @@ export interface OpenOptions {
   exclusive?: boolean;
   /** Untagged progress notices while waiting for locks (`* NO Trying to get mailbox lock …`). */
   notify?: (text: string) => void;
+  /**
+   * An internal open (mailutil, delivery, STATUS): messages are not claimed
+   * as seen by a session, so they stay \Recent for the user's next session.
+   */
+  silent?: boolean;
 }
 
 export interface ListEntry {

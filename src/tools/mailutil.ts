@@ -116,7 +116,7 @@ async function mbxcopy(store: Store, source: Mailbox, srcName: string, dst: stri
   if (o.verbose) o.out(`${srcName} [${msgs.length} message(s)] => ${target}`);
   let dest: Mailbox;
   try {
-    dest = await store.open(target);
+    dest = await store.open(target, { silent: true });
   } catch (e) {
     o.err(errText(e));
     if (o.verbose) o.out('[Failed]');

@@ -98,8 +98,17 @@ export function makeSandbox(config: Record<string, string> = {}): Sandbox {
     },
     mkdir(path, mode = 0o700) {
       const p = path.startsWith('/') ? path : join(home, path);
-      mkdirSync(p, { recursive: true, mode });
-      own(p);
+      const first = mkdirSync(p, { recursive: true, mode });
+      // Every directory mkdir created belongs to the test user, not just the last one.
+      if (first) {
+        let d = p;
+        for (;;) {
+          own(d);
+          chmodSync(d, mode);
+          if (d === first || d.length <= first.length) break;
+          d = d.slice(0, d.lastIndexOf('/'));
+        }
+      }
       return p;
     },
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),

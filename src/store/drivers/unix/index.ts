@@ -90,7 +90,7 @@ export const unixDriver: Driver = {
     }
   },
   async status(path: string, ctx: DriverContext): Promise<StatusInfo> {
-    const mb = await UnixMailbox.open(path, path, ctx, { readOnly: true, silent: true } as OpenOptions);
+    const mb = await UnixMailbox.open(path, path, ctx, { readOnly: true, silent: true });
     try {
       const msgs = mb.messages();
       let size = 0;
@@ -108,7 +108,7 @@ export const unixDriver: Driver = {
     }
   },
   async append(path: string, messages: AppendMessage[], ctx: DriverContext): Promise<AppendResult> {
-    const mb = await UnixMailbox.open(path, path, ctx, { silent: true } as OpenOptions);
+    const mb = await UnixMailbox.open(path, path, ctx, { silent: true });
     try {
       if (mb.readOnly) {
         // Another process holds it read-write (UW APPEND then appends raw, without UIDs).

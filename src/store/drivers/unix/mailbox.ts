@@ -301,7 +301,7 @@ export class UnixMailbox implements Mailbox {
   }
   /** Internal opens (APPEND/COPY to a mailbox that is not selected, STATUS) claim no recency. */
   private get silent(): boolean {
-    return !!(this.opts as { silent?: boolean }).silent;
+    return !!this.opts.silent;
   }
 
   // ----------------------------------------------------------- rewriting
