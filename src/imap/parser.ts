@@ -170,7 +170,7 @@ export function tokenize(line: Buffer, literals: Buffer[]): Token[] {
     for (;;) {
       while (i < n && line[i] === 0x20) i++;
       if (i >= n) {
-        if (closer) throw new ParseError('Missing ) in list');
+        if (closer > 0) throw new ParseError("Missing ) in list");
         return items;
       }
       const c = line[i];
@@ -229,7 +229,7 @@ export function tokenize(line: Buffer, literals: Buffer[]): Token[] {
       }
     }
   };
-  return parseList(0);
+  return parseList(-1);
 }
 
 /** A string value of an astring/string token. */

@@ -1,0 +1,203 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeSandbox, spawnDaemon, type Sandbox, type StdioClient } from '../helpers/sandbox.js';
+
+let sb: Sandbox;
+const clients: StdioClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.kill();
+  sb?.cleanup();
+});
+
+const MSG = (n: number, extra = '') => `From s${n}@example.com Mon Jan  ${n % 9 + 1} 03:04:05 2023\nDate: Mon, ${n % 9 + 1} Jan 2023 03:04:05 +0000\nFrom: Sender ${n} <s${n}@example.com>\nTo: you@example.com\nSubject: message ${n}${extra}\nMessage-ID: <m${n}@example.com>\n\nBody ${n}.\nFrom here a line.\n\n`;
+
+function start(spoolMessages = 3): StdioClient {
+  sb = makeSandbox();
+  let text = '';
+  for (let i = 1; i <= spoolMessages; i++) text += MSG(i, i === 2 ? ' invoice' : '');
+  // The spool file of the daemon's user: PREAUTH user name comes from the uid.
+  const user = spawnUser();
+  sb.writeFile(join(sb.spool, user), text, 0o600);
+  const c = spawnDaemon(sb, 'imapd');
+  clients.push(c);
+  return c;
+}
+function spawnUser(): string {
+  // Same rule as the daemon: the passwd name of the uid.
+  const uid = sb.uid;
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+  return line ? line.split(':')[0] : `uid${uid}`;
+}
+
+describe('imapd over stdio (PREAUTH)', () => {
+  it('greets with PREAUTH and the post-login capabilities', async () => {
+    const c = start();
+    const g = await c.readLine();
+    expect(g).toMatch(/^\* PREAUTH \[CAPABILITY IMAP4REV1 I18NLEVEL=1 LITERAL\+ IDLE UIDPLUS NAMESPACE CHILDREN MAILBOX-REFERRALS BINARY UNSELECT ESEARCH WITHIN SCAN SORT THREAD=REFERENCES THREAD=ORDEREDSUBJECT MULTIAPPEND ID ENABLE MOVE\] Pre-authenticated user /);
+  });
+
+  it('SELECT, FETCH, STORE, SEARCH, EXPUNGE, UID commands', async () => {
+    const c = start();
+    await c.readLine();
+    let r = await c.command('a', 'SELECT INBOX');
+    expect(r).toContain('* 3 EXISTS');
+    expect(r).toContain('* 3 RECENT');
+    expect(r.find((l) => l.includes('UIDVALIDITY'))).toMatch(/^\* OK \[UIDVALIDITY \d+\]/);
+    expect(r.at(-1)).toBe('a OK [READ-WRITE] SELECT completed');
+    r = await c.command('b', 'FETCH 1:2 (UID FLAGS RFC822.SIZE INTERNALDATE)');
+    expect(r[0]).toMatch(/^\* 1 FETCH \(UID 1 FLAGS \(\\Recent\) RFC822.SIZE \d+ INTERNALDATE " 2-Jan-2023 03:04:05 \+0000"\)$/);
+    r = await c.command('c', 'FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY[TEXT])');
+    const text = 'Body 1.\r\nFrom here a line.\r\n';
+    expect(r[0]).toBe(`* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {22}\r\nSubject: message 1\r\n\r\n BODY[TEXT] {${text.length}}\r\n${text} FLAGS (\\Seen \\Recent))`);
+    r = await c.command('d', 'STORE 2 +FLAGS (\\Deleted Custom)');
+    expect(r[0]).toBe('* 2 FETCH (FLAGS (\\Deleted Custom \\Recent))');
+    r = await c.command('e', 'SEARCH SUBJECT invoice');
+    expect(r[0]).toBe('* SEARCH 2');
+    r = await c.command('f', 'UID SEARCH RETURN (MIN MAX COUNT) ALL');
+    expect(r[0]).toBe('* ESEARCH (TAG "f") UID MIN 1 MAX 3 COUNT 3');
+    r = await c.command('g', 'EXPUNGE');
+    expect(r).toContain('* 2 EXPUNGE');
+    expect(r.at(-1)).toMatch(/^g OK/);
+    r = await c.command('h', 'UID FETCH 3 (UID FLAGS)');
+    expect(r[0]).toBe('* 2 FETCH (UID 3 FLAGS (\\Recent))');
+    r = await c.command('i', 'LOGOUT');
+    expect(r[0]).toMatch(/^\* BYE /);
+    expect(await c.exited).toBe(0);
+    // The spool file keeps UW's format: UIDs, status headers, no message 2.
+    const spool = readFileSync(join(sb.spool, spawnUser()), 'latin1');
+    expect(spool).toMatch(/^From s1@example.com .*\nX-IMAPbase: \d+ 3\n|^From s1@example.com[^\n]*\n(?:[^\n]+\n)*X-IMAPbase: \d+ 3/);
+    expect(spool).not.toContain('message 2');
+    expect(spool).toContain('X-UID: 3');
+  });
+
+  it('APPEND with literals, LITERAL+, MULTIAPPEND, APPENDUID; TRYCREATE; COPY/MOVE with COPYUID', async () => {
+    const c = start(1);
+    await c.readLine();
+    let r = await c.command('a', 'CREATE work');
+    expect(r.at(-1)).toBe('a OK CREATE completed');
+    c.send('b APPEND work (\\Seen) " 2-Jan-2023 03:04:05 +0100" {21}');
+    expect(await c.readLine()).toBe('+ Ready for argument');
+    c.write('Subject: hi\r\n\r\nbody\r\n\r\n');
+    r = await c.readTagged('b');
+    expect(r.at(-1)).toMatch(/^b OK \[APPENDUID \d+ 1\] APPEND completed$/);
+    const m1 = 'Subject: a\r\n\r\n';
+    const m2 = 'Subject: b\r\n\r\nbody\r\n';
+    c.write(`c APPEND work {${m1.length}+}\r\n${m1} () {${m2.length}+}\r\n${m2}\r\n`);
+    r = await c.readTagged('c');
+    expect(r.at(-1)).toMatch(/^c OK \[APPENDUID \d+ 2:3\] APPEND completed$/);
+    r = await c.command('d', 'APPEND nowhere {1+}\r\nx');
+    expect(r.at(-1)).toMatch(/^d NO \[TRYCREATE\]/);
+    r = await c.command('e', 'STATUS work (MESSAGES UIDNEXT UNSEEN)');
+    expect(r[0]).toBe('* STATUS work (MESSAGES 3 UIDNEXT 4 UNSEEN 2)');
+    await c.command('f', 'SELECT INBOX');
+    r = await c.command('g', 'COPY 1 work');
+    expect(r.at(-1)).toMatch(/^g OK \[COPYUID \d+ 1 4\] COPY completed$/);
+    r = await c.command('h', 'MOVE 1 work');
+    expect(r.some((l) => /^\* OK \[COPYUID \d+ 1 5\]/.test(l))).toBe(true);
+    expect(r).toContain('* 1 EXPUNGE');
+    r = await c.command('i', 'STATUS work (MESSAGES)');
+    expect(r[0]).toBe('* STATUS work (MESSAGES 5)');
+  });
+
+  it('LIST, LSUB, SUBSCRIBE, RENAME, DELETE, NAMESPACE follow UW', async () => {
+    const c = start(1);
+    await c.readLine();
+    await c.command('a', 'CREATE dir/box');
+    let r = await c.command('b', 'LIST "" "*"');
+    expect(r).toContain('* LIST (\\NoInferiors) NIL INBOX');
+    expect(r).toContain('* LIST (\\NoSelect \\HasChildren) "/" dir');
+    expect(r.some((l) => /^\* LIST \(\\NoInferiors \\(Un)?Marked\) "\/" dir\/box$/i.test(l))).toBe(true);
+    r = await c.command('c', 'LIST "" "%"');
+    expect(r).not.toContain('* LIST (\\NoInferiors \\UnMarked) "/" dir/box');
+    r = await c.command('d', 'SUBSCRIBE dir/box');
+    expect(r.at(-1)).toBe('d OK SUBSCRIBE completed');
+    r = await c.command('d2', 'SUBSCRIBE dir/box');
+    expect(r.at(-1)).toBe('d2 NO [ALREADYEXISTS] Already subscribed to mailbox dir/box');
+    r = await c.command('e', 'LSUB "" "*"');
+    expect(r).toContain('* LSUB () "/" dir/box');
+    expect(readFileSync(join(sb.home, '.mailboxlist'), 'latin1')).toBe('dir/box\n');
+    r = await c.command('f', 'RENAME dir/box dir/other');
+    expect(r.at(-1)).toBe('f OK RENAME completed');
+    r = await c.command('g', 'DELETE dir');
+    expect(r.at(-1)).toMatch(/^g NO .*Directory not empty/);
+    r = await c.command('h', 'DELETE INBOX');
+    expect(r.at(-1)).toMatch(/^h NO .*Can't delete INBOX/);
+    r = await c.command('i', 'CREATE INBOX');
+    expect(r.at(-1)).toMatch(/^i NO .*Can't create INBOX/);
+    r = await c.command('j', 'NAMESPACE');
+    expect(r[0]).toBe('* NAMESPACE (("" "/")) (("~" "/")) NIL');
+    r = await c.command('k', 'CREATE bad&name');
+    expect(r.at(-1)).toMatch(/^k NO .*unterminated modified UTF-7 name/);
+    expect(existsSync(join(sb.home, 'dir/other'))).toBe(true);
+  });
+
+  it('answers bad input with BAD and goes on', async () => {
+    const c = start(1);
+    await c.readLine();
+    let r = await c.command('a', 'FROB');
+    expect(r[0]).toBe('a BAD Command unrecognized: FROB');
+    r = await c.command('b', 'FETCH 1 (FLAGS)');
+    expect(r[0]).toBe('b BAD Command unrecognized: FETCH');
+    c.send('(bad');
+    expect(await c.readLine()).toMatch(/^\* BAD/);
+    r = await c.command('c', 'CAPABILITY extra');
+    expect(r[0]).toBe('c BAD Argument given to CAPABILITY when none expected');
+    await c.command('d', 'SELECT INBOX');
+    r = await c.command('e', 'FETCH 99 FLAGS');
+    expect(r[0]).toMatch(/^e BAD/);
+    r = await c.command('f', 'FETCH 1 (BODY[0.TEXT])');
+    expect(r.at(-1)).toBe('f BAD Invalid body section: 0.TEXT');
+    c.send(`g NOOP ${'x'.repeat(70000)}`);
+    expect(await c.readLine()).toBe('g BAD Command line too long');
+    r = await c.command('h', 'NOOP');
+    expect(r.at(-1)).toBe('h OK NOOP completed');
+    c.send('i LOGIN {99999999}');
+    r = await c.readTagged('i');
+    expect(r.join('\n')).toMatch(/Absurdly long client literal/);
+  });
+
+  it('two sessions on one mailbox see each other\'s appends, flags and expunges', async () => {
+    const a = start(2);
+    await a.readLine();
+    const b = spawnDaemon(sb, 'imapd');
+    clients.push(b);
+    await b.readLine();
+    await a.command('a1', 'SELECT INBOX');
+    const rb = await b.command('b1', 'SELECT INBOX');
+    expect(rb).toContain('* 2 EXISTS');
+    expect(rb.at(-1)).toBe('b1 OK [READ-WRITE] SELECT completed');
+    await a.command('a2', 'STORE 1 +FLAGS (\\Flagged)');
+    let r = await b.command('b2', 'NOOP');
+    expect(r).toContain('* 1 FETCH (FLAGS (\\Flagged) UID 1)');
+    await a.command('a3', 'APPEND INBOX {15+}\r\nSubject: new\r\n\r\n');
+    r = await b.command('b3', 'NOOP');
+    expect(r).toContain('* 3 EXISTS');
+    await a.command('a4', 'STORE 2 +FLAGS (\\Deleted)');
+    await a.command('a5', 'EXPUNGE');
+    // Not during FETCH …
+    r = await b.command('b4', 'FETCH 1:* (UID)');
+    expect(r.some((l) => l.includes('EXPUNGE'))).toBe(false);
+    // … but at NOOP.
+    r = await b.command('b5', 'NOOP');
+    expect(r).toContain('* 2 EXPUNGE');
+    r = await b.command('b6', 'FETCH 1:* (UID)');
+    expect(r.slice(0, 2)).toEqual(['* 1 FETCH (UID 1)', '* 2 FETCH (UID 3)']);
+  });
+
+  it('IDLE reports new mail from another session at once', async () => {
+    const a = start(1);
+    await a.readLine();
+    await a.command('a', 'SELECT INBOX');
+    a.send('b IDLE');
+    expect(await a.readLine()).toBe('+ Waiting for DONE');
+    const other = spawnDaemon(sb, 'imapd');
+    clients.push(other);
+    await other.readLine();
+    await other.command('x', 'APPEND INBOX {15+}\r\nSubject: new\r\n\r\n');
+    expect(await a.readLine(15_000)).toBe('* 2 EXISTS');
+    a.send('DONE');
+    const r = await a.readTagged('b');
+    expect(r.at(-1)).toBe('b OK IDLE completed');
+  });
+});
