@@ -208,9 +208,10 @@ export class Listener {
     return bound;
   }
 
+  /** Stop accepting; idle workers end now, running sessions finish on their own. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
     for (const p of this.pools.values()) for (const w of p) w.child.kill();
+    await Promise.race([Promise.all(this.servers.map((s) => new Promise((r) => s.close(() => r(undefined))))), new Promise((r) => setTimeout(r, 1000))]);
   }
 }

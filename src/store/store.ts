@@ -48,6 +48,14 @@ export class LocalStore implements Store {
     this.root = o.identity.mailRoot ?? (sub ? join(o.identity.home, sub) : o.identity.home);
     this.restrict = o.identity.restrict || (!o.identity.virtual && o.config.bool('restrict-system-users'));
     this.drivers = [...(o.drivers ?? []), unixDriver];
+    // A virtual user's mail root appears on first login.
+    if (o.identity.mailRoot && !existsSync(o.identity.mailRoot)) {
+      try {
+        mkdirSync(o.identity.mailRoot, { recursive: true, mode: o.config.int('directory-protection') });
+      } catch (e) {
+        o.log.error(`Can't create mail root ${o.identity.mailRoot}: ${(e as Error).message}`);
+      }
+    }
     this.namespaces = {
       personal: [{ prefix: '', delimiter: '/' }],
       otherUsers: this.restrict ? [] : [{ prefix: '~', delimiter: '/' }],
