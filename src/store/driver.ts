@@ -20,6 +20,8 @@ export interface DriverContext {
   dirMode: number;
   /** Minutes a dot-lock may age before it is seized (UW: 5). */
   dotLockTimeout: number;
+  /** Longest wait for a flock/fcntl lock held by another process, in seconds (default 300). */
+  lockWait?: number;
   /** Directory for /tmp/.<dev>.<ino> locks (UW: /tmp). */
   lockDirectory: string;
   /** Path of an mlock-style helper for spools that are not 1777, if any. */

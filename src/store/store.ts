@@ -76,6 +76,7 @@ export class LocalStore implements Store {
       dirMode: this.cfg.int('directory-protection'),
       dotLockTimeout: this.cfg.int('dot-lock-timeout'),
       lockDirectory: this.cfg.str('lock-directory'),
+      lockWait: this.cfg.int('lock-wait'),
       mlockPath: this.cfg.str('mlock-path') || undefined,
       defaultKeywords: this.cfg.list('keywords'),
     };

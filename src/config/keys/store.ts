@@ -78,6 +78,14 @@ export const storeKeys: KeyDef[] = [
     description: 'Minutes after which a dot-lock is considered stale and seized (UW dot-lock-file-timeout).',
   },
   {
+    key: 'lock-wait',
+    type: 'seconds',
+    default: 300,
+    min: 1,
+    section: 'Locking',
+    description: 'Longest wait for another process\'s flock/fcntl lock on a mailbox; then the operation fails (delivery agents exit with EX_TEMPFAIL so the MTA retries).',
+  },
+  {
     key: 'lock-directory',
     type: 'path',
     default: '/tmp',

@@ -172,8 +172,9 @@ export class UnixMailbox implements Mailbox {
   private async withLock<T>(write: boolean, f: () => Promise<T> | T): Promise<T> {
     const dl = this.readOnly && !write ? undefined : await dotLock(this.path, { timeoutMinutes: this.ctx.dotLockTimeout, log: this.ctx.log, notify: this.opts.notify });
     try {
-      const ok = write ? await lockFileExclusive(this.fd) : await lockFileShared(this.fd);
-      if (!ok) throw new StoreError('Unable to lock mailbox', 'INUSE');
+      const wait = (this.ctx.lockWait ?? 300) * 1000;
+      const ok = write ? await lockFileExclusive(this.fd, wait) : await lockFileShared(this.fd, wait);
+      if (!ok) throw new StoreError(`Unable to lock mailbox ${this.name}: held by another process`, 'INUSE');
       try {
         return await f();
       } finally {
@@ -660,6 +661,8 @@ export class UnixMailbox implements Mailbox {
       const warnings: string[] = [];
       const uids: number[] = [];
       const parts: Buffer[] = [];
+      const savedLast = this.uidLast;
+      const savedKw = [...this.kw];
       for (const am of messages) {
         const uid = ++this.uidLast;
         uids.push(uid);
@@ -674,7 +677,14 @@ export class UnixMailbox implements Mailbox {
         }
         parts.push(buildAppended(am, flags, this.kw, uid, this.ctx, false));
       }
-      await appendBytes(this.path, this.fd, this.snap.size, Buffer.concat(parts));
+      try {
+        await appendBytes(this.path, this.fd, this.snap.size, Buffer.concat(parts));
+      } catch (e) {
+        // Nothing was written: forget the UIDs and keywords this append would have used.
+        this.uidLast = savedLast;
+        this.kw = savedKw;
+        throw mapErr(e, this.name);
+      }
       this.fullScan(false);
       // Our own appends: not foreign news, but new messages for the session (EXISTS), recent for us.
       for (const uid of uids) {
@@ -774,7 +784,8 @@ export function mapErr(e: unknown, name: string): Error {
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'ENOENT') return new StoreError(`Mailbox ${name} does not exist`, 'NONEXISTENT');
   if (err.code === 'EACCES' || err.code === 'EPERM') return new StoreError(`Can't access mailbox ${name}: ${err.message}`, 'NOPERM');
-  if (err.code === 'ENOSPC' || err.code === 'EDQUOT') return new StoreError(`Mailbox ${name}: disk full`, 'OVERQUOTA');
+  if (err.code === 'EDQUOT') return new StoreError(`Mailbox ${name}: disk quota exceeded`, 'OVERQUOTA');
+  if (err.code === 'ENOSPC') return new StoreError(`Mailbox ${name}: no space left on device`, 'LIMIT');
   return new StoreError(`Mailbox ${name}: ${err.message ?? String(e)}`, 'SERVERBUG');
 }
 
