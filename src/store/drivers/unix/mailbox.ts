@@ -14,6 +14,8 @@ import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, on
 import { prepareForMbox } from './convert.js';
 
 export const MAX_KEYWORDS = 30;
+/** Crash tests only: die (SIGKILL) after this many bytes of a rewrite are written. */
+const CRASH_AT = Number(process.env.UWIMAP_TEST_CRASH_AFTER_BYTES ?? 0);
 const SYSTEM = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft']);
 
 interface Msg {
@@ -337,7 +339,11 @@ export class UnixMailbox implements Mailbox {
       if (!force && outLen < 1 << 20) return;
       const b = Buffer.concat(out);
       let w = 0;
-      while (w < b.length) w += writeSync(this.fd, b, w, b.length - w, pos + w);
+      while (w < b.length) {
+        const n = CRASH_AT > 0 ? Math.min(b.length - w, Math.max(1, CRASH_AT - (pos + w - start))) : b.length - w;
+        w += writeSync(this.fd, b, w, n, pos + w);
+        if (CRASH_AT > 0 && pos + w - start >= CRASH_AT) process.kill(process.pid, 'SIGKILL');
+      }
       pos += b.length;
       out.length = 0;
       outLen = 0;
