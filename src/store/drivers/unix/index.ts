@@ -2,11 +2,14 @@
  * The traditional UNIX mailbox driver ("unix" in UW c-client), byte-compatible
  * with UW: see mailbox.ts (open mailboxes), scan.ts, format.ts, fromline.ts.
  */
-import { openSync, closeSync, readSync, writeSync, fsyncSync, unlinkSync, renameSync, statSync, existsSync, constants } from 'node:fs';
+import { openSync, closeSync, readSync, writeSync, fsyncSync, fstatSync, unlinkSync, renameSync, statSync, existsSync, constants } from 'node:fs';
 import type { Driver, DriverContext } from '../../driver.js';
 import type { AppendMessage, AppendResult, Mailbox, OpenOptions, StatusInfo } from '../../types.js';
 import { StoreError } from '../../types.js';
-import { UnixMailbox, mapErr } from './mailbox.js';
+import { UnixMailbox, mapErr, buildAppended, appendBytes, MAX_KEYWORDS } from './mailbox.js';
+import { recoverJournal } from './journal.js';
+import { dotLock, lockFileExclusive, unlockFile } from '../../lock/index.js';
+import { pad10 } from './format.js';
 import { pseudoMessage } from './format.js';
 import { parseFromLine } from './fromline.js';
 
@@ -108,6 +111,8 @@ export const unixDriver: Driver = {
     }
   },
   async append(path: string, messages: AppendMessage[], ctx: DriverContext): Promise<AppendResult> {
+    const fast = await fastAppend(path, messages, ctx);
+    if (fast) return fast;
     const mb = await UnixMailbox.open(path, path, ctx, { silent: true });
     try {
       if (mb.readOnly) {
@@ -120,3 +125,61 @@ export const unixDriver: Driver = {
     }
   },
 };
+
+/**
+ * APPEND to a mailbox that is not open here, without scanning it: when the
+ * file starts with the pseudo-message, its fixed-width X-IMAP fields give
+ * UIDVALIDITY, UIDLAST and the keywords; the messages are appended in
+ * c-client's raw layout with their X-UIDs and UIDLAST is updated in place.
+ * undefined = the file has no pseudo-message (the full path handles it).
+ */
+async function fastAppend(path: string, messages: AppendMessage[], ctx: DriverContext): Promise<AppendResult | undefined> {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR);
+  } catch (e) {
+    throw mapErr(e, path);
+  }
+  const dl = await dotLock(path, { timeoutMinutes: ctx.dotLockTimeout, log: ctx.log });
+  try {
+    if (!(await lockFileExclusive(fd, (ctx.lockWait ?? 300) * 1000))) throw new StoreError(`Unable to lock mailbox ${path}: held by another process`, 'INUSE');
+    try {
+      recoverJournal(path, fd);
+      const head = Buffer.alloc(4096);
+      const n = readSync(fd, head, 0, head.length, 0);
+      const text = head.subarray(0, n).toString('latin1');
+      const end = text.indexOf('\n\n');
+      if (!text.startsWith('From ') || end < 0) return undefined;
+      const m = /\nX-IMAP: (\d{10}) (\d{10})([^\n]*)\n/.exec(text.slice(0, end + 1));
+      if (!m || Number(m[1]) === 0) return undefined;
+      const uidValidity = Number(m[1]);
+      let uidLast = Number(m[2]);
+      const kw = m[3].split(' ').filter(Boolean).slice(0, MAX_KEYWORDS);
+      const lastAt = m.index + 1 + 'X-IMAP: '.length + 11;
+      const size = fstatSync(fd).size;
+      const warnings: string[] = [];
+      const uids: number[] = [];
+      const parts: Buffer[] = [];
+      for (const am of messages) {
+        const flags = new Set<string>();
+        for (const f of am.flags ?? []) {
+          if (f.startsWith('\\')) flags.add(f);
+          else if (kw.includes(f)) flags.add(f);
+          else warnings.push(`Unknown flag: ${f}`); // a mailbox that is not open cannot create keywords (UW)
+        }
+        const uid = ++uidLast;
+        uids.push(uid);
+        parts.push(buildAppended(am, flags, kw, uid, ctx, false));
+      }
+      await appendBytes(path, fd, size, Buffer.concat(parts));
+      writeSync(fd, Buffer.from(pad10(uidLast), 'latin1'), 0, 10, lastAt);
+      fsyncSync(fd);
+      return { uidValidity, uids, warnings };
+    } finally {
+      unlockFile(fd);
+    }
+  } finally {
+    dl.release();
+    closeSync(fd);
+  }
+}
