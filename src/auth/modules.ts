@@ -7,7 +7,7 @@ import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { bcrypt } from '../runtime/lazy.js';
 import type { AuthContext, CheckResult, CheckpwModule, Identity, ScramCredentials } from './types.js';
 import type { Config } from '../config/index.js';
 import type { Log } from '../runtime/log.js';
@@ -146,7 +146,7 @@ export class SqliteModule implements CheckpwModule {
     const row = this.open()?.get(user);
     if (!row) return { status: 'unknown' };
     if (!row.enabled) return { status: 'fail', reason: 'account disabled' };
-    if (!(await bcrypt.compare(password, row.hash))) return { status: 'fail', reason: 'wrong password' };
+    if (!(await bcrypt().compare(password, row.hash))) return { status: 'fail', reason: 'wrong password' };
     return { status: 'ok', identity: this.identity(user)! };
   }
   async getScram(user: string): Promise<ScramCredentials | undefined> {

@@ -4,7 +4,8 @@
  * for the same user wait longer (UW's 3 s, doubling, capped), and a per-user
  * logins-per-hour limit stops clients that open hundreds of sessions.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { sqlite } from '../runtime/lazy.js';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { Log } from '../runtime/log.js';
@@ -24,7 +25,8 @@ export class Throttle {
     if (this.db) return this.db;
     const path = this.cfg.str('throttle-db') || join(this.cfg.str('state-directory'), 'throttle.sqlite');
     try {
-      const db = new Database(path);
+      const Db = sqlite();
+      const db = new Db(path);
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 2000');
       db.exec('CREATE TABLE IF NOT EXISTS failures (key TEXT PRIMARY KEY, count INTEGER NOT NULL, last INTEGER NOT NULL)');

@@ -4,8 +4,8 @@
  * enabled flag. Used by the sqlite module, the uwimap-users admin CLI and the
  * demo setup.
  */
-import Database from 'better-sqlite3';
-import bcrypt from 'bcryptjs';
+import type Database from 'better-sqlite3';
+import { sqlite, bcrypt as loadBcrypt } from '../runtime/lazy.js';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -48,7 +48,8 @@ export class UserDb {
   readonly db: Database.Database;
   constructor(path: string, readonly: boolean = false) {
     if (!readonly) mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { readonly, fileMustExist: readonly });
+    const Db = sqlite();
+    this.db = new Db(path, { readonly, fileMustExist: readonly });
     if (!readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.exec(`CREATE TABLE IF NOT EXISTS users (
@@ -69,11 +70,11 @@ export class UserDb {
     const s = scramSecrets(u.password);
     this.db
       .prepare('INSERT INTO users (user, hash, uid, gid, mail_root, quota, enabled, scram_salt, scram_iter, scram_stored, scram_server) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
-      .run(u.user, bcrypt.hashSync(u.password, 10), u.uid ?? null, u.gid ?? null, u.mailRoot ?? null, u.quota ?? null, u.enabled === false ? 0 : 1, s.salt, s.iterations, s.storedKey, s.serverKey);
+      .run(u.user, loadBcrypt().hashSync(u.password, 10), u.uid ?? null, u.gid ?? null, u.mailRoot ?? null, u.quota ?? null, u.enabled === false ? 0 : 1, s.salt, s.iterations, s.storedKey, s.serverKey);
   }
   setPassword(user: string, password: string): boolean {
     const s = scramSecrets(password);
-    return this.db.prepare('UPDATE users SET hash = ?, scram_salt = ?, scram_iter = ?, scram_stored = ?, scram_server = ? WHERE user = ?').run(bcrypt.hashSync(password, 10), s.salt, s.iterations, s.storedKey, s.serverKey, user).changes === 1;
+    return this.db.prepare('UPDATE users SET hash = ?, scram_salt = ?, scram_iter = ?, scram_stored = ?, scram_server = ? WHERE user = ?').run(loadBcrypt().hashSync(password, 10), s.salt, s.iterations, s.storedKey, s.serverKey, user).changes === 1;
   }
   setEnabled(user: string, enabled: boolean): boolean {
     return this.db.prepare('UPDATE users SET enabled = ? WHERE user = ?').run(enabled ? 1 : 0, user).changes === 1;

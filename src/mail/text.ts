@@ -2,7 +2,7 @@
  * Dates (IMAP date-time, RFC 5322 Date, SEARCH dates) and text decoding
  * (charsets, RFC 2047 encoded words) for SEARCH and SORT.
  */
-import iconv from 'iconv-lite';
+import { iconv } from '../runtime/lazy.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad2 = (n: number) => String(n).padStart(2, '0');
@@ -89,14 +89,14 @@ export function supportedCharsets(): string[] {
 export function isSupportedCharset(name: string): boolean {
   const n = name.toUpperCase();
   if (CHARSETS.includes(n)) return true;
-  return iconv.encodingExists(name);
+  return iconv().encodingExists(name);
 }
 
 /** Bytes in a charset → Unicode string (unknown charsets: UTF-8 with latin1 fallback). */
 export function decodeCharset(bytes: Buffer, charset: string | undefined): string {
   const cs = (charset ?? 'us-ascii').toLowerCase();
   if (cs === 'us-ascii' || cs === 'utf-8' || cs === 'utf8' || cs === 'ascii') return bytes.toString('utf8');
-  if (iconv.encodingExists(cs)) return iconv.decode(bytes, cs);
+  if (iconv().encodingExists(cs)) return iconv().decode(bytes, cs);
   return bytes.toString('utf8');
 }
 

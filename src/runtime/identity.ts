@@ -64,14 +64,15 @@ export function currentUserIdentity(): Identity {
   const gid = process.getgid!();
   let name = '';
   let home = '';
-  const pw = safe(() => getpwuid(uid));
-  if (pw) {
-    name = pw.name;
-    home = pw.dir;
+  // os.userInfo() asks the password database (getpwuid_r) without loading the FFI bridge.
+  const ui = safe(() => userInfo());
+  if (ui && ui.uid === uid) {
+    name = ui.username;
+    home = ui.homedir;
   } else {
-    const ui = safe(() => userInfo());
-    name = ui?.username ?? process.env.USER ?? process.env.LOGNAME ?? `uid${uid}`;
-    home = ui?.homedir ?? '';
+    const pw = safe(() => getpwuid(uid));
+    name = pw?.name ?? process.env.USER ?? process.env.LOGNAME ?? `uid${uid}`;
+    home = pw?.dir ?? '';
   }
   const envHome = process.env.HOME;
   if (envHome && safe(() => statSync(envHome).isDirectory())) home = envHome;

@@ -10,7 +10,8 @@
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import pino, { type Logger as PinoLogger } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import * as posix from './posix.js';
 
@@ -131,25 +132,37 @@ const nullLog: Log = {
 
 let current: Log = nullLog;
 
-/** Set up the process logger. Call once at start; later calls replace it. */
+/**
+ * Set up the process logger. Call once at start; later calls replace it.
+ * pino and the syslog connection are set up at the first log line, so a
+ * daemon greets its client before paying for them.
+ */
 export function initLog(opts: LogOptions): Log {
   if (opts.target === 'none') {
     current = nullLog;
     return current;
   }
-  const sink = new SinkStream(opts);
-  // pino writes synchronously to a Writable we own; route straight to writeLine.
-  const dest = { write: (s: string) => sink.writeLine(s) };
-  const p = pino(
-    {
-      level: opts.level === 'warning' ? 'warn' : (opts.level ?? 'info'),
-      customLevels: { notice: PINO_LEVELS.notice, crit: PINO_LEVELS.crit, alert: PINO_LEVELS.alert },
-      base: undefined,
-      timestamp: pino.stdTimeFunctions.epochTime,
-    },
-    dest,
-  );
-  current = new PinoLog(p as PinoLogger<'notice' | 'crit' | 'alert'>);
+  let real: Log | undefined;
+  const make = (): Log => {
+    if (real) return real;
+    const pino = createRequire(import.meta.url)('pino') as typeof import('pino');
+    const sink = new SinkStream(opts);
+    // pino writes synchronously to a destination we own; route straight to writeLine.
+    const dest = { write: (s: string) => sink.writeLine(s) };
+    const p = pino(
+      {
+        level: opts.level === 'warning' ? 'warn' : (opts.level ?? 'info'),
+        customLevels: { notice: PINO_LEVELS.notice, crit: PINO_LEVELS.crit, alert: PINO_LEVELS.alert },
+        base: undefined,
+        timestamp: pino.stdTimeFunctions.epochTime,
+      },
+      dest,
+    );
+    real = new PinoLog(p as PinoLogger<'notice' | 'crit' | 'alert'>);
+    return real;
+  };
+  const lazy = (level: Level) => (m: string, f?: Record<string, unknown>) => make()[level](m, f);
+  current = { debug: lazy('debug'), info: lazy('info'), notice: lazy('notice'), warning: lazy('warning'), error: lazy('error'), crit: lazy('crit'), alert: lazy('alert') };
   return current;
 }
 

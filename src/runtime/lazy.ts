@@ -1,0 +1,24 @@
+/**
+ * Lazy loading of heavy dependencies, so that a daemon started by inetd
+ * greets its client before it pays for modules it may never need (SQLite,
+ * bcrypt, charset tables, the logger).
+ */
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import type Bcrypt from 'bcryptjs';
+import type Iconv from 'iconv-lite';
+
+const require = createRequire(import.meta.url);
+const cache = new Map<string, unknown>();
+function load<T>(name: string): T {
+  let m = cache.get(name) as T | undefined;
+  if (m === undefined) {
+    m = require(name) as T;
+    cache.set(name, m);
+  }
+  return m;
+}
+
+export const sqlite = (): typeof BetterSqlite3 => load<typeof BetterSqlite3>('better-sqlite3');
+export const bcrypt = (): typeof Bcrypt => load<typeof Bcrypt>('bcryptjs');
+export const iconv = (): typeof Iconv => load<typeof Iconv>('iconv-lite');
