@@ -24,7 +24,8 @@ function runMlock(bin: string, fdPath: string, argPath: string, extraArgs?: stri
     closeSync(fd);
     let out = '';
     let done = false;
-    const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    // 'close' comes after stdout is drained (unlike 'exit').
+    const exited = new Promise<number | null>((res) => child.on('close', (c) => res(c)));
     const finish = (code: number | null) => {
       if (done) return;
       done = true;
