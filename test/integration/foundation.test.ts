@@ -1,0 +1,176 @@
+import { describe, it, expect, afterEach, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import tls from 'node:tls';
+import { Duplex } from 'node:stream';
+import net from 'node:net';
+import { makeSandbox, spawnDaemon, IS_ROOT, TEST_UID, type Sandbox, type StdioClient } from '../helpers/sandbox.js';
+import { withVirtualUsers, startListener, TcpClient, type RunningListener } from '../helpers/servers.js';
+
+const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
+let cert = '';
+let key = '';
+beforeAll(() => {
+  if (!HAVE_OPENSSL) return;
+  cert = join(tmpdir(), `uwimap-fnd-cert-${process.pid}.pem`);
+  key = join(tmpdir(), `uwimap-fnd-key-${process.pid}.pem`);
+  spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  chmodSync(key, 0o644);
+});
+
+let sb: Sandbox;
+let listener: RunningListener | undefined;
+afterEach(async () => {
+  await listener?.stop();
+  listener = undefined;
+  sb?.cleanup();
+});
+
+/** TLS client over a daemon's stdin/stdout pipes, after the plaintext part of the dialogue. */
+function tlsOverStdio(c: StdioClient): tls.TLSSocket {
+  // Hand the raw pipes to TLS: bytes the line reader has not consumed are none at this point.
+  c.child.stdout.removeAllListeners('data');
+  const duplex = Duplex.from({ readable: c.child.stdout, writable: c.child.stdin });
+  return tls.connect({ socket: duplex as unknown as net.Socket, rejectUnauthorized: false, servername: 'localhost' });
+}
+
+function linesOf(s: tls.TLSSocket): { next(): Promise<string> } {
+  let buf = '';
+  const waiters: Array<() => void> = [];
+  s.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+    waiters.splice(0).forEach((w) => w());
+  });
+  return {
+    async next() {
+      for (;;) {
+        const i = buf.indexOf('\n');
+        if (i >= 0) {
+          const l = buf.slice(0, i).replace(/\r$/, '');
+          buf = buf.slice(i + 1);
+          return l;
+        }
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    },
+  };
+}
+
+describe.skipIf(!HAVE_OPENSSL)('TLS over stdio (inetd, ssh)', () => {
+  it('imapd STARTTLS over stdin/stdout carries a real TLS session', async () => {
+    sb = makeSandbox({ 'tls-cert': cert, 'tls-key': key, preauth: 'never' });
+    withVirtualUsers(sb, { erin: 'pw' }, { 'tls-cert': cert, 'tls-key': key, plaintext: 'tls-only' });
+    const c = spawnDaemon(sb, 'imapd');
+    expect(await c.readLine()).toMatch(/^\* OK \[CAPABILITY .*STARTTLS/);
+    c.send('a STARTTLS');
+    expect(await c.readLine()).toBe('a OK STARTTLS completed');
+    const s = tlsOverStdio(c);
+    await new Promise((r) => s.once('secureConnect', r));
+    expect(s.getProtocol()).toMatch(/^TLSv1\.[23]$/);
+    const l = linesOf(s);
+    s.write('b CAPABILITY\r\n');
+    const cap = await l.next();
+    expect(cap).toMatch(/AUTH=PLAIN/);
+    expect(cap).not.toMatch(/STARTTLS/);
+    await l.next();
+    s.write('c LOGIN erin pw\r\n');
+    expect(await l.next()).toMatch(/^c OK \[CAPABILITY /);
+    s.write('d LOGOUT\r\n');
+    expect(await l.next()).toMatch(/^\* BYE/);
+  });
+
+  it('ipop3d STLS over stdin/stdout, and implicit TLS when invoked with --implicit-tls', async () => {
+    sb = makeSandbox();
+    withVirtualUsers(sb, { erin: 'pw' }, { 'tls-cert': cert, 'tls-key': key, plaintext: 'tls-only' });
+    const c = spawnDaemon(sb, 'ipop3d');
+    expect(await c.readLine()).toMatch(/^\+OK POP3 /);
+    c.send('STLS');
+    expect(await c.readLine()).toBe('+OK STLS completed');
+    const s = tlsOverStdio(c);
+    await new Promise((r) => s.once('secureConnect', r));
+    const l = linesOf(s);
+    s.write('USER erin\r\n');
+    expect(await l.next()).toBe('+OK User name accepted, password please');
+    s.write('PASS pw\r\n');
+    expect(await l.next()).toBe('+OK Mailbox open, 0 messages');
+    s.write('QUIT\r\n');
+    expect(await l.next()).toBe('+OK Sayonara');
+    const i = spawnDaemon(sb, 'imapd', { args: ['--implicit-tls', 'yes'] });
+    const si = tlsOverStdio(i);
+    await new Promise((r) => si.once('secureConnect', r));
+    expect(await linesOf(si).next()).toMatch(/^\* OK \[CAPABILITY IMAP4REV1 .*AUTH=PLAIN/);
+    si.destroy();
+  });
+});
+
+describe('timers', () => {
+  it('autologout before login after login-timeout, with UW\'s texts and log line', async () => {
+    sb = makeSandbox({ 'login-timeout': '10', preauth: 'never' });
+    const c = spawnDaemon(sb, 'imapd');
+    await c.readLine();
+    const t0 = Date.now();
+    expect(await c.readLine(20000)).toBe('* BYE Autologout');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(9000);
+    expect(await c.exited).toBe(0);
+    expect(sb.log()).toMatch(/Autologout user=\?\?\? host=/);
+  }, 30000);
+});
+
+describe('listener details', () => {
+  const hasV6 = (() => {
+    try {
+      const s = net.createServer();
+      s.listen(0, '::1');
+      s.close();
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!hasV6)('listens on IPv6 loopback too', async () => {
+    sb = makeSandbox();
+    withVirtualUsers(sb, { gus: 'pw' });
+    listener = await startListener(sb, { imap: '[::1]:0' });
+    const c = await TcpClient.connect(listener.ports.imap, '::1');
+    expect(await c.readLine()).toMatch(/^\* OK /);
+    expect((await c.command('a', 'LOGIN gus pw')).at(-1)).toMatch(/^a OK/);
+    c.close();
+  });
+
+  it.skipIf(!IS_ROOT)('a root listener\'s session drops to the user: uid, gid and groups from /proc, and no access to others\' mail', async () => {
+    sb = makeSandbox();
+    withVirtualUsers(sb, { hal: 'pw' });
+    const secret = join(sb.root, 'root-only');
+    writeFileSync(secret, 'secret');
+    chmodSync(secret, 0o600);
+    listener = await startListener(sb, { imap: '127.0.0.1:0' });
+    const c = await TcpClient.connect(listener.ports.imap);
+    await c.readLine();
+    expect((await c.command('a', 'LOGIN hal pw')).at(-1)).toMatch(/^a OK/);
+    // The session process is the one that logged "Login user=hal".
+    let pid = 0;
+    for (let i = 0; i < 20 && !pid; i++) {
+      const m = /imapd\[(\d+)\]: info: Login user=hal/.exec(sb.log());
+      if (m) pid = Number(m[1]);
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(pid).toBeGreaterThan(0);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(/^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status)!.slice(1)).toEqual([String(TEST_UID), String(TEST_UID), String(TEST_UID), String(TEST_UID)]);
+    expect(/^Gid:\s+(\d+)\s+(\d+)/m.exec(status)!.slice(1)).toEqual(['65534', '65534']);
+    expect(/^Groups:\s*(.*)$/m.exec(status)![1].trim()).toBe('65534');
+    // Root's 0600 file is out of reach through the server.
+    const r = await c.command('b', `SELECT ${secret}`);
+    expect(r.at(-1)).toMatch(/^b NO /);
+    c.close();
+  });
+
+  it('mailserverd refuses to start on a bad configuration, naming the key', () => {
+    sb = makeSandbox({ 'listen-imap': 'not-an-address' });
+    const r = spawnSync(process.execPath, [new URL('../../bin/mailserverd', import.meta.url).pathname, '--config', sb.configFile, '--warm-pool', 'many'], { encoding: 'utf8' });
+    expect(r.status).toBe(78);
+    expect(r.stderr).toMatch(/--warm-pool: bad value for warm-pool: "many" \(expected an integer\)/);
+  });
+});
