@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { unixDriver, parseFromLine, validFromLine } from '../../../../src/store/drivers/unix/index.js';
 import type { DriverContext } from '../../../../src/store/driver.js';
 
-const SAMPLES = new URL('../../../../../shared/design/samples/mbox/', import.meta.url).pathname;
+const SAMPLES = new URL('../../../fixtures/uw/mbox/', import.meta.url).pathname;
 const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
 let dir: string;
 function ctx(): DriverContext {
