@@ -53,6 +53,14 @@ export class ImapSession {
   private closing = false;
   idling = false;
   private logoutReason = 'Logout';
+  private eof = false;
+
+  private loggingOut = false;
+  private endOfInput(): void {
+    if (this.state === 'logout' || this.closing || this.loggingOut) return;
+    this.ctx.log.info(`Unexpected client disconnect, while reading line user=${this.userLog} host=${this.hostLog}`);
+    this.finish();
+  }
 
   constructor(
     readonly conn: Connection,
@@ -131,10 +139,9 @@ export class ImapSession {
   async run(): Promise<void> {
     const finished = new Promise<void>((res) => (this.done = res));
     this.conn.onEnd(() => {
-      if (this.state !== 'logout') {
-        this.ctx.log.info(`${this.idling ? 'Unexpected client disconnect, while reading line' : 'Unexpected client disconnect, while reading line'} user=${this.userLog} host=${this.hostLog}`);
-        this.finish();
-      }
+      this.eof = true;
+      // Commands the client sent before closing its side are still answered.
+      if (!this.busy) this.endOfInput();
     });
     this.ctx.onTerminate((r: TerminateReason) => void this.terminate(r));
     if (this.ctx.preauth) {
@@ -272,6 +279,7 @@ export class ImapSession {
       this.busy = false;
     }
     if (this.lineWaiter && this.reader.pendingBytes) void this.pump();
+    else if (this.eof) this.endOfInput();
   }
 
   private async execute(line: Buffer, literals: Buffer[]): Promise<void> {
@@ -345,6 +353,7 @@ export class ImapSession {
   }
 
   async logout(): Promise<void> {
+    this.loggingOut = true;
     this.ctx.log.info(`${this.logoutReason} user=${this.userLog} host=${this.hostLog}`);
     await this.send(`* BYE ${this.ctx.hostname} IMAP4rev1 server terminating connection\r\n`);
   }

@@ -64,6 +64,14 @@ export class Pop3Session {
   private done!: () => void;
   private lineWaiter?: (l: string | undefined) => void;
   private ended = false;
+  private eof = false;
+
+  /** The client closed its side: answer what it sent, then end without applying DELE. */
+  private endOfInput(): void {
+    if (this.state === 'done' || this.ended) return;
+    this.ctx.log.info(`Unexpected client disconnect, while reading line user=${this.user ?? '???'} host=${this.host}`);
+    void this.finish(false);
+  }
 
   constructor(
     private readonly conn: Connection,
@@ -95,11 +103,9 @@ export class Pop3Session {
       await this.out(`+OK POP3 ${VERSION} server ready ${this.challenge}\r\n`);
     } else await this.out(`+OK POP3 ${this.ctx.hostname} ${VERSION} server ready\r\n`);
     this.conn.onEnd(() => {
-      if (this.state !== 'done') {
-        this.ctx.log.info(`Unexpected client disconnect, while reading line user=${this.user ?? '???'} host=${this.host}`);
-        void this.finish(false);
-      }
+      this.eof = true;
       this.lineWaiter?.(undefined);
+      if (!this.busy) this.endOfInput();
     });
     this.ctx.onTerminate((r: TerminateReason) => void this.terminate(r));
     this.conn.onData((c) => {
@@ -200,6 +206,7 @@ export class Pop3Session {
     } finally {
       this.busy = false;
     }
+    if (this.eof) this.endOfInput();
   }
 
   private capa(): string {

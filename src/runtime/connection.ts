@@ -65,7 +65,11 @@ export class Connection {
     if (this.paused) s.pause();
   }
 
+  /** The transport is gone (closed or failed): nothing more can be written. */
+  private closed = false;
+
   private finish(why: string): void {
+    if (why !== 'end') this.closed = true;
     if (this.ended) return;
     this.ended = true;
     for (const h of this.endHandlers) h(why);
@@ -96,7 +100,8 @@ export class Connection {
 
   /** Write, waiting for the transport to drain when its buffer is full. */
   async write(data: string | Buffer): Promise<void> {
-    if (this.ended) return;
+    // A client that closed only its sending side still gets the answers.
+    if (this.closed) return;
     const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     this.bytesOut += b.length;
     if (!this.stream.write(b)) {
@@ -136,7 +141,7 @@ export class Connection {
 
   /** Flush and close the connection. */
   async close(): Promise<void> {
-    if (this.ended) return;
+    if (this.closed) return;
     await new Promise<void>((resolve) => {
       this.stream.end(() => resolve());
       setTimeout(resolve, 2000).unref();

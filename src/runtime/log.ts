@@ -50,13 +50,12 @@ const LEVEL_NAME: Record<number, string> = { 20: 'debug', 30: 'info', 35: 'notic
 /** Turns pino's JSON lines into syslog calls or text lines in a file. */
 class SinkStream extends Writable {
   private fd: number | undefined;
+  private syslogOpen = false;
   constructor(private readonly opts: LogOptions) {
     super({ decodeStrings: false });
-    if (opts.target === 'syslog') {
-      posix.openlog(opts.ident, posix.LOG_PID | posix.LOG_NDELAY, posix.SYSLOG_FACILITIES[opts.facility ?? 'mail'] ?? posix.LOG_MAIL);
-    } else if (opts.target === 'file') {
-      this.fd = openSync(opts.file ?? '/dev/null', 'a', 0o640);
-    }
+    // The log file is opened now, while the process may still be root: after
+    // the privilege drop the user could not open it.
+    if (opts.target === 'file') this.fd = openSync(opts.file ?? '/dev/null', 'a', 0o640);
   }
   /** Synchronous, so that a line logged just before exit is never lost. */
   writeLine(chunk: string): void {
@@ -74,6 +73,10 @@ class SinkStream extends Writable {
       .join(' ');
     const text = extra ? `${msg} ${extra}` : msg;
     if (this.opts.target === 'syslog') {
+      if (!this.syslogOpen) {
+        posix.openlog(this.opts.ident, posix.LOG_PID | posix.LOG_NDELAY, posix.SYSLOG_FACILITIES[this.opts.facility ?? 'mail'] ?? posix.LOG_MAIL);
+        this.syslogOpen = true;
+      }
       posix.syslog(SYSLOG_PRIO[level] ?? posix.LOG_INFO, text);
     } else if (this.fd !== undefined) {
       const d = new Date(time ?? Date.now());
@@ -143,10 +146,10 @@ export function initLog(opts: LogOptions): Log {
     return current;
   }
   let real: Log | undefined;
+  const sink = new SinkStream(opts);
   const make = (): Log => {
     if (real) return real;
     const pino = createRequire(import.meta.url)('pino') as typeof import('pino');
-    const sink = new SinkStream(opts);
     // pino writes synchronously to a destination we own; route straight to writeLine.
     const dest = { write: (s: string) => sink.writeLine(s) };
     const p = pino(

@@ -174,3 +174,38 @@ describe('listener details', () => {
     expect(r.stderr).toMatch(/--warm-pool: bad value for warm-pool: "many" \(expected an integer\)/);
   });
 });
+
+describe('npm start (the embedded default)', () => {
+  it('sets up ./var with a demo user and a welcome message that a client can log in and fetch', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { setupDemo } = await import('../../src/demo/setup.js');
+    const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
+    const base = mkdtempSync(join(tmpdir(), 'uwimap-demo-'));
+    chmodSync(base, 0o755);
+    try {
+      const demo = await setupDemo(noLog, base);
+      expect(demo.user).toBe('demo');
+      expect(demo.password.length).toBeGreaterThanOrEqual(10);
+      const again = await setupDemo(noLog, base);
+      expect(again.password).toBe(demo.password); // a restart keeps the password
+      const conf = readFileSync(demo.configFile, 'utf8');
+      expect(conf).toMatch(/listen-imap = 127\.0\.0\.1:1143/);
+      // Same configuration, ephemeral ports (the demo's fixed ports may be taken on a test machine).
+      const fake = { configFile: demo.configFile, root: base, cleanup() {} } as unknown as Sandbox;
+      listener = await startListener(fake, { imap: '127.0.0.1:0' });
+      const c = await TcpClient.connect(listener.ports.imap);
+      const greeting = await c.readLine().catch((e) => `${e.message} LOG: ${readFileSync(join(base, 'var', 'log', 'mail.log'), 'utf8')}`);
+      expect(greeting).toMatch(/^\* OK \[CAPABILITY IMAP4REV1 .*AUTH=PLAIN/);
+      expect((await c.command('a', `login demo ${demo.password}`)).at(-1)).toMatch(/^a OK/);
+      expect(await c.command('b', 'select inbox')).toContain('* 1 EXISTS');
+      const f = await c.command('c', 'fetch 1 body[]');
+      expect(f.join('\n')).toContain('Subject: Welcome to your mailbox');
+      expect((await c.command('d', 'logout'))[0]).toMatch(/^\* BYE/);
+      if (spawnSync('openssl', ['version']).status === 0) expect(readFileSync(join(base, 'var', 'tls', 'cert.pem'), 'utf8')).toMatch(/BEGIN CERTIFICATE/);
+    } finally {
+      await listener?.stop();
+      listener = undefined;
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
