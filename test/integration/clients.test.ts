@@ -140,6 +140,7 @@ p = poplib.POP3('127.0.0.1', ${l.ports.pop3}); p.user('alice'); p.pass_('wonderl
     expect(await c.readLine()).toMatch(/STARTTLS/);
     expect((await c.command('a', 'STARTTLS')).at(-1)).toBe('a OK STARTTLS completed');
     const secure = tls.connect({ socket: c.sock, rejectUnauthorized: false, servername: 'localhost' });
+    secure.on('error', () => undefined);
     await new Promise((r) => secure.once('secureConnect', r));
     expect(secure.getProtocol()).toMatch(/TLSv1\.[23]/);
     const t = new TcpClient(secure);
@@ -149,6 +150,7 @@ p = poplib.POP3('127.0.0.1', ${l.ports.pop3}); p.user('alice'); p.pass_('wonderl
     t.close();
     // Implicit TLS port.
     const s = tls.connect({ port: l.ports.imaps, host: '127.0.0.1', rejectUnauthorized: false });
+    s.on('error', () => undefined);
     await new Promise((r) => s.once('secureConnect', r));
     const ti = new TcpClient(s);
     expect(await ti.readLine()).toMatch(/^\* OK \[CAPABILITY IMAP4REV1 .*AUTH=PLAIN/);

@@ -33,7 +33,11 @@ function tlsOverStdio(c: StdioClient): tls.TLSSocket {
   // Hand the raw pipes to TLS: bytes the line reader has not consumed are none at this point.
   c.child.stdout.removeAllListeners('data');
   const duplex = Duplex.from({ readable: c.child.stdout, writable: c.child.stdin });
-  return tls.connect({ socket: duplex as unknown as net.Socket, rejectUnauthorized: false, servername: 'localhost' });
+  // The daemon exits at the end of the session: its pipes closing is no error here.
+  duplex.on('error', () => undefined);
+  const s = tls.connect({ socket: duplex as unknown as net.Socket, rejectUnauthorized: false, servername: 'localhost' });
+  s.on('error', () => undefined);
+  return s;
 }
 
 function linesOf(s: tls.TLSSocket): { next(): Promise<string> } {
