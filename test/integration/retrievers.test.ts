@@ -57,6 +57,22 @@ describe('POP3 with real retrieval clients', () => {
     expect((readFileSync(out, 'utf8').match(/Subject: one/g) ?? []).length).toBe(1);
   });
 
+  it.skipIf(!has('fetchmail'))('fetchmail over IMAP retrieves and marks messages seen', async () => {
+    const lis = await setup(['Subject: via imap\r\n\r\nimap body\r\n']);
+    const rc = join(sb.root, 'fetchmailrc');
+    const out = join(sb.root, 'out.mbox');
+    writeFileSync(rc, `set no bouncemail\npoll 127.0.0.1 with proto IMAP port ${lis.ports.imap} and options no dns\n  user "alice" there with password "wonderland" is root here options keep sslproto "" mda "cat >> ${out}"\n`);
+    chmodSync(rc, 0o600);
+    const r = spawnSync('fetchmail', ['-f', rc, '-i', join(sb.root, 'fetchids'), '--nosyslog'], { encoding: 'utf8', env: { ...process.env, HOME: sb.root }, timeout: 30000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/Subject: via imap[\s\S]*imap body/);
+    const c = await TcpClient.connect(lis.ports.imap);
+    await c.readLine();
+    await c.command('a', 'LOGIN alice wonderland');
+    await c.command('b', 'SELECT INBOX');
+    expect((await c.command('c', 'SEARCH SEEN'))[0]).toBe('* SEARCH 1');
+  });
+
   it.skipIf(!has('curl'))('curl: LIST, RETR and UIDL over POP3; LIST and FETCH over IMAP', async () => {
     const lis = await setup(['Subject: hello curl\r\n\r\nbody\r\n']);
     const pop = `pop3://127.0.0.1:${lis.ports.pop3}`;
