@@ -1,0 +1,70 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeSandbox, spawnDaemon, TEST_UID, TEST_GID, IS_ROOT, type Sandbox } from '../helpers/sandbox.js';
+
+// UW's "kiss of death" between processes that want the same mailbox read-write:
+// the /tmp/.<dev>.<ino> lock holds the owner's PID; a newcomer sends SIGUSR2.
+const USER = spawnSync('sh', ['-c', `getent passwd ${TEST_UID} | cut -d: -f1`], { encoding: 'utf8' }).stdout.trim() || `uid${TEST_UID}`;
+let sb: Sandbox;
+let holder: ChildProcess | undefined;
+afterEach(() => {
+  holder?.kill('SIGKILL');
+  holder = undefined;
+  sb?.cleanup();
+});
+
+function prepare(): string {
+  const locks = join(process.env.TMPDIR ?? '/tmp', `uwimap-kod-${process.pid}-${Date.now()}`);
+  mkdirSync(locks);
+  chmodSync(locks, 0o1777);
+  sb = makeSandbox({ 'lock-directory': locks });
+  sb.writeFile(join(sb.spool, USER), 'From a@example.com Mon Jan  2 03:04:05 2023\nSubject: kod\n\nbody\n\n');
+  return locks;
+}
+
+describe('kiss of death', () => {
+  it('a session that receives SIGUSR2 checkpoints, says "Killed (lost mailbox lock)" and exits 1', async () => {
+    prepare();
+    const c = spawnDaemon(sb, 'imapd');
+    await c.readLine();
+    await c.command('a', 'SELECT INBOX');
+    await c.command('b', 'STORE 1 +FLAGS (\\Flagged)');
+    c.child.kill('SIGUSR2');
+    expect(await c.readLine()).toBe('* BYE Killed (lost mailbox lock)');
+    expect(await c.exited).toBe(1);
+    expect(sb.log()).toMatch(/Killed \(lost mailbox lock\) user=\S+ host=/);
+  });
+
+  it('a newcomer signals a UW-style holder of the /tmp lock and gets the mailbox read-write', async () => {
+    const locks = prepare();
+    const script = join(sb.root, 'holder.mjs');
+    // A stand-in for a UW process: exclusive flock on the /tmp lock with its PID; gives up on SIGUSR2.
+    writeFileSync(
+      script,
+      `import { statSync, openSync, writeSync, ftruncateSync, closeSync, fchmodSync } from 'node:fs';
+const posix = await import(${JSON.stringify(new URL('../../dist/runtime/posix.js', import.meta.url).pathname)});
+const st = statSync(process.argv[2]);
+const path = process.argv[3] + '/.' + st.dev.toString(16) + '.' + st.ino.toString(16);
+const fd = openSync(path, 'w+', 0o666); fchmodSync(fd, 0o666); // UW: mode 0666 so that every user can lock it
+posix.flockSync(fd, posix.LOCK_EX);
+writeSync(fd, String(process.pid), 0); ftruncateSync(fd, String(process.pid).length);
+process.on('SIGUSR2', () => { posix.flockSync(fd, posix.LOCK_UN); closeSync(fd); process.stdout.write('released\\n'); process.exit(0); });
+process.stdout.write('holding\\n');
+setInterval(() => {}, 1000);
+`,
+    );
+    // The same user, as in real life: a process may only signal its own user's processes.
+    holder = spawn(process.execPath, [script, join(sb.spool, USER), locks], { stdio: ['ignore', 'pipe', 'inherit'], ...(IS_ROOT ? { uid: TEST_UID, gid: TEST_GID } : {}) });
+    let out = '';
+    holder.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 50 && !out.includes('holding'); i++) await new Promise((r) => setTimeout(r, 100));
+    const c = spawnDaemon(sb, 'imapd');
+    await c.readLine();
+    const r = await c.command('a', 'SELECT INBOX', 30000);
+    expect(r, r.join('\n')).toContain(`* NO Trying to get mailbox lock from process ${holder.pid}`);
+    expect(r.at(-1)).toBe('a OK [READ-WRITE] SELECT completed');
+    expect(out).toContain('released');
+  });
+});
