@@ -329,7 +329,7 @@ export class Pop3Session {
     this.user = id.user;
     this.ctx.log.info(mech ? `Auth user=${id.user} host=${this.host} mech=${mech}` : `Login user=${id.user} host=${this.host}`);
     try {
-      this.mb = await this.store.open('INBOX', { exclusive: true, idleSince: () => this.lastActivity } as never);
+      this.mb = await this.store.open('INBOX', { exclusive: true, idleSince: () => this.lastActivity });
     } catch (e) {
       if (e instanceof StoreError && e.code === 'INUSE') {
         await this.out("-ERR [IN-USE] Can't get lock.  Mailbox in use\r\n");

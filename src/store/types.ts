@@ -127,6 +127,11 @@ export interface OpenOptions {
    * as seen by a session, so they stay \Recent for the user's next session.
    */
   silent?: boolean;
+  /**
+   * POP3: when the session was last active (ms since the epoch). A kiss of
+   * death is honoured only after five idle minutes, as UW's ipop3d does.
+   */
+  idleSince?: () => number;
 }
 
 export interface ListEntry {

@@ -68,3 +68,26 @@ setInterval(() => {}, 1000);
     expect(out).toContain('released');
   });
 });
+
+describe('POP3 holds its mailbox alone', () => {
+  it('a second POP3 session gets [IN-USE]; an active one ignores the kiss of death', async () => {
+    prepare();
+    const { withVirtualUsers } = await import('../helpers/servers.js');
+    withVirtualUsers(sb, { pat: 'pw' }, { plaintext: 'always' });
+    const a = spawnDaemon(sb, 'ipop3d');
+    await a.readLine();
+    a.write('USER pat\r\nPASS pw\r\n');
+    await a.readLine();
+    expect(await a.readLine()).toBe('+OK Mailbox open, 0 messages');
+    const b = spawnDaemon(sb, 'ipop3d');
+    await b.readLine();
+    b.write('USER pat\r\nPASS pw\r\n');
+    await b.readLine();
+    // b asked a to give up (SIGUSR2); a was active, so it kept the lock and b gives up after its retries.
+    expect(await b.readLine(30000)).toBe("-ERR [IN-USE] Can't get lock.  Mailbox in use");
+    a.send('STAT');
+    expect(await a.readLine()).toBe('+OK 0 0');
+    a.send('QUIT');
+    expect(await a.readLine()).toBe('+OK Sayonara');
+  }, 40000);
+});
