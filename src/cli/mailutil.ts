@@ -107,6 +107,7 @@ async function main(): Promise<void> {
   }
   initLog({ ident: 'mailutil', target: config.str('log-target') as 'syslog', file: config.str('log-file'), facility: config.str('syslog-facility') });
   const opts: mu.MailutilOptions = {
+    lockDirectory: config.str('lock-directory'),
     debug: o.debug,
     verbose: o.verbose,
     rwcopy: o.rwcopy,

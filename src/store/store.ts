@@ -14,6 +14,8 @@ import type { Log } from '../runtime/log.js';
 import { resolveName, isInbox, canonical, checkNewName, wildcardMatch, type NameContext } from './naming.js';
 import { unixDriver, createUnixFile, isUnixFormat } from './drivers/unix/index.js';
 import { appendBytes } from './drivers/unix/mailbox.js';
+import { mbxDriver } from './drivers/mbx/index.js';
+import { mixDriver, isMixDir } from './drivers/mix/index.js';
 import { dotLock, lockFileExclusive, unlockFile } from './lock/index.js';
 
 const SUBSCRIPTIONS = '.mailboxlist';
@@ -47,7 +49,8 @@ export class LocalStore implements Store {
     const sub = o.config.str('mail-subdirectory');
     this.root = o.identity.mailRoot ?? (sub ? join(o.identity.home, sub) : o.identity.home);
     this.restrict = o.identity.restrict || (!o.identity.virtual && o.config.bool('restrict-system-users'));
-    this.drivers = [...(o.drivers ?? []), unixDriver];
+    // UW's probe order: mix, mbx, then unix.
+    this.drivers = [...(o.drivers ?? [mixDriver, mbxDriver]), unixDriver];
     // A virtual user's mail root appears on first login.
     if (o.identity.mailRoot && !existsSync(o.identity.mailRoot)) {
       try {
@@ -90,7 +93,7 @@ export class LocalStore implements Store {
   }
 
   /** Where INBOX lives and whether spool mail is moved into it (UW "mbox" driver). */
-  inboxLocation(): { path: string; snarfFrom?: string } {
+  inboxLocation(): { path: string; snarfFrom?: string; moveFrom?: string } {
     if (this.id.inbox) return { path: this.id.inbox };
     if (this.id.mailRoot) return { path: join(this.id.mailRoot, 'INBOX') };
     const override = this.cfg.str('inbox-path');
@@ -102,7 +105,7 @@ export class LocalStore implements Store {
     }
     // mbx/mix INBOX in the home directory (detected), else the spool.
     const home = join(this.id.home, 'INBOX');
-    if (this.drivers.length > 1 && existsSync(home)) return { path: home };
+    if (this.drivers.length > 1 && existsSync(home)) return { path: home, moveFrom: this.spoolPath() };
     return { path: this.spoolPath() };
   }
 
@@ -190,6 +193,48 @@ export class LocalStore implements Store {
     }
   }
 
+  /**
+   * mbx/mix INBOX (UW mbx_snarf / mix_ping): copy the messages of the spool
+   * file into the open INBOX with their flags, then delete and expunge them
+   * from the spool. A crash in between can duplicate, never lose, a message.
+   */
+  async moveSpool(inbox: Mailbox, spool: string, force = false): Promise<number> {
+    const interval = this.cfg.int('snarf-interval') * 1000;
+    if (!force && Date.now() - this.lastSnarf < interval) return 0;
+    this.lastSnarf = Date.now();
+    try {
+      if (statSync(spool).size === 0 || !isUnixFormat(spool)) return 0;
+    } catch {
+      return 0;
+    }
+    let moved = 0;
+    let src: Mailbox | undefined;
+    try {
+      src = await unixDriver.open(spool, 'INBOX', this.driverContext(), { silent: true });
+      if (src.readOnly) return 0;
+      const msgs = src.messages().filter((m) => !m.flags.has('\\Deleted'));
+      for (let i = 0; i < msgs.length; i += 256) {
+        const batch = msgs.slice(i, i + 256);
+        const appends: AppendMessage[] = [];
+        for (const m of batch) {
+          const data = await src.read(m.uid);
+          if (!data || !data.length) continue;
+          appends.push({ data, flags: [...m.flags].filter((f) => f.startsWith('\\') && f !== '\\Deleted'), internalDate: m.internalDate, internalDateZone: m.internalDateZone });
+        }
+        if (appends.length) await inbox.append(appends);
+        await src.store(batch.map((m) => m.uid), 'add', ['\\Deleted']);
+        moved += appends.length;
+      }
+      if (msgs.length) await src.expunge(msgs.map((m) => m.uid));
+      if (moved) this.log.info(`Moved ${moved} messages of new mail to INBOX from ${spool}`);
+    } catch (e) {
+      this.log.warning(`Can't copy new mail: ${(e as Error).message}`);
+    } finally {
+      await src?.close();
+    }
+    return moved;
+  }
+
   /** Make sure INBOX exists as a file (a missing spool file is created with the pseudo-message). */
   private ensureInbox(path: string): void {
     if (existsSync(path)) return;
@@ -212,7 +257,13 @@ export class LocalStore implements Store {
       if (!existsSync(loc.path)) throw new StoreError(`Mailbox INBOX does not exist`, 'NONEXISTENT');
       const d = (await this.driverFor(loc.path)) ?? unixDriver;
       const mb = await d.open(loc.path, 'INBOX', ctx, opts);
-      return loc.snarfFrom ? new SnarfingMailbox(mb, () => this.snarf(loc.path, loc.snarfFrom!)) : mb;
+      if (loc.snarfFrom) return new SnarfingMailbox(mb, () => this.snarf(loc.path, loc.snarfFrom!));
+      if (loc.moveFrom && d !== unixDriver && !mb.readOnly && !opts.silent) {
+        // mbx/mix INBOX in the home directory: spool mail is copied in and removed from the spool.
+        await this.moveSpool(mb, loc.moveFrom, true);
+        return new SnarfingMailbox(mb, () => this.moveSpool(mb, loc.moveFrom!));
+      }
+      return mb;
     }
     const path = r.path!;
     let st;
@@ -326,9 +377,10 @@ export class LocalStore implements Store {
       if (!existsSync(loc.path)) return { messages: 0, recent: 0, unseen: 0, uidNext: 1, uidValidity: Math.floor(Date.now() / 1000), size: 0 };
       const d = (await this.driverFor(loc.path)) ?? unixDriver;
       const s = await d.status(loc.path, ctx);
-      if (loc.snarfFrom && existsSync(loc.snarfFrom) && statSync(loc.snarfFrom).size > 0) {
+      const spool = loc.snarfFrom ?? (d !== unixDriver ? loc.moveFrom : undefined);
+      if (spool && existsSync(spool) && statSync(spool).size > 0 && isUnixFormat(spool)) {
         // UW adds the spool's counts: those messages are new and unseen.
-        const sp = await unixDriver.status(loc.snarfFrom, ctx);
+        const sp = await unixDriver.status(spool, ctx);
         s.messages += sp.messages;
         s.recent += sp.messages;
         s.unseen += sp.unseen;
@@ -379,7 +431,11 @@ export class LocalStore implements Store {
     if ((full.match(/[*%]/g)?.length ?? 0) > 10) throw new StoreError('Excessive wildcards in LIST/LSUB', 'CANNOT');
     if (this.restrict && (full.startsWith('/') || full.startsWith('~') || full.includes('..'))) return [];
     const out: ListEntry[] = [];
-    if (wildcardMatch(full, 'INBOX')) out.push({ name: 'INBOX', delimiter: null, attributes: ['\\NoInferiors'] });
+    if (wildcardMatch(full, 'INBOX')) {
+      // A mix INBOX is a directory: listed with the delimiter and no attributes (as UW).
+      const loc = this.inboxLocation();
+      out.push(isMixDir(loc.path) ? { name: 'INBOX', delimiter: '/', attributes: [] } : { name: 'INBOX', delimiter: null, attributes: ['\\NoInferiors'] });
+    }
     // Split the pattern into a fixed directory prefix and the wildcard part.
     const firstWild = full.search(/[*%]/);
     const fixed = firstWild < 0 ? full : full.slice(0, firstWild);
@@ -411,7 +467,9 @@ export class LocalStore implements Store {
         return;
       }
       names.sort();
+      const mixDir = isMixDir(dir);
       for (const n of names) {
+        if (mixDir && n.startsWith('.mix')) continue; // the format's own files
         if (hide && n.startsWith('.')) continue;
         if (n.startsWith('.') && (n.endsWith('.uwjournal') || n.endsWith('.lock'))) continue;
         if (n.endsWith('.lock')) continue;
@@ -449,7 +507,9 @@ export class LocalStore implements Store {
       } catch {
         /* unreadable */
       }
-      return { name, delimiter: '/', attributes: ['\\NoSelect', children ? '\\HasChildren' : '\\HasNoChildren'] };
+      const kids = children ? '\\HasChildren' : '\\HasNoChildren';
+      // A mix mailbox is a directory that is selectable and may have children.
+      return { name, delimiter: '/', attributes: isMixDir(path) ? [kids] : ['\\NoSelect', kids] };
     }
     const marked = st.size > 0 && st.atimeMs < st.ctimeMs;
     return { name, delimiter: '/', attributes: ['\\NoInferiors', marked ? '\\Marked' : '\\UnMarked'] };

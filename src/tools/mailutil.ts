@@ -26,6 +26,8 @@ export interface MailutilOptions {
   /** Standard output / error writers (lines without newline). */
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Directory of the /tmp/.<dev>.<ino> locks (lock-directory). */
+  lockDirectory?: string;
   /** Reads an alternative name for -merge prompt. */
   prompt?: (question: string) => Promise<string>;
 }

@@ -16,6 +16,7 @@ import { dirname, basename, join } from 'node:path';
 import type { Store } from '../store/types.js';
 import type { MailutilOptions } from './mailutil.js';
 import { validFromLine } from '../store/drivers/unix/index.js';
+import { repairMbx } from '../store/drivers/mbx/repair.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -154,14 +155,7 @@ export async function repair(store: Store, name: string, o: MailutilOptions): Pr
     readSync(fd, magic, 0, 7, 0);
     closeSync(fd);
     if (magic.toString('latin1') === '*mbx*\r\n') {
-      // The mbx driver provides the repair when it is part of this build.
-      const modPath = '../store/drivers/mbx/index.js';
-      const mod = (await import(modPath).catch(() => undefined)) as { repairMbx?: (p: string) => Promise<{ summary: string }> } | undefined;
-      if (!mod?.repairMbx) {
-        o.err(`Can't repair ${name}: mbx support is not part of this build`);
-        return 1;
-      }
-      const r = await mod.repairMbx(path);
+      const r = await repairMbx(path, o.lockDirectory);
       o.out(`${name}: ${r.summary}`);
       return 0;
     }

@@ -326,3 +326,78 @@ export async function sessionLock(dev: number, ino: number, o: SessionLockOption
     },
   };
 }
+
+// ------------------------------- 3b. /tmp lock as a short exclusive lock
+
+export interface ParseLock {
+  path: string;
+  release(): void;
+}
+
+/**
+ * UW's lockfd() with LOCK_EX: the mbx driver's "parse/append permission",
+ * an exclusive flock on `/tmp/.<dev>.<ino>` held for the length of one
+ * parse, append, flag update or expunge. The file stays empty. Waits (without
+ * blocking the event loop) up to `waitMs`; undefined when it could not be had.
+ * After locking, the file is checked to still be the one at the path (a
+ * releaser may have unlinked it meanwhile), as c-client does.
+ */
+export async function parseLock(dev: number, ino: number, o: { lockDirectory: string; log?: Log; waitMs?: number }): Promise<ParseLock | undefined> {
+  const path = tmpLockName(o.lockDirectory, dev, ino);
+  const deadline = Date.now() + (o.waitMs ?? 5 * 60_000);
+  for (;;) {
+    let fd: number;
+    try {
+      fd = openTmpLock(path, o.log);
+    } catch (e) {
+      o.log?.error(`Unable to open lock ${path}: ${(e as Error).message}`);
+      return undefined;
+    }
+    let got = false;
+    for (;;) {
+      if (posix.flockSync(fd, posix.LOCK_EX | posix.LOCK_NB)) {
+        got = true;
+        break;
+      }
+      if (Date.now() > deadline) break;
+      await sleep(20);
+    }
+    if (!got) {
+      closeSync(fd);
+      return undefined;
+    }
+    // Still the file at the path? (Someone may have unlinked it on release.)
+    let same = false;
+    try {
+      const a = fstatSync(fd);
+      const b = lstatSync(path);
+      same = a.ino === b.ino && a.dev === b.dev;
+    } catch {
+      same = false;
+    }
+    if (!same) {
+      closeSync(fd);
+      continue;
+    }
+    let released = false;
+    return {
+      path,
+      release() {
+        if (released) return;
+        released = true;
+        // unlockfd(): we hold it exclusively, so nobody else is using it: remove it.
+        try {
+          unlinkSync(path);
+        } catch {
+          /* ignore */
+        }
+        try {
+          posix.flockSync(fd, posix.LOCK_UN);
+        } catch {
+          /* ignore */
+        }
+        closeSync(fd);
+      },
+    };
+  }
+}

@@ -7,7 +7,7 @@ import type { Driver, DriverContext } from '../../driver.js';
 import type { AppendMessage, AppendResult, Mailbox, OpenOptions, StatusInfo } from '../../types.js';
 import { StoreError } from '../../types.js';
 import { UnixMailbox, mapErr, buildAppended, appendBytes, MAX_KEYWORDS } from './mailbox.js';
-import { recoverJournal } from './journal.js';
+import { recoverJournal } from '../../journal.js';
 import { dotLock, lockFileExclusive, unlockFile } from '../../lock/index.js';
 import { pad10 } from './format.js';
 import { pseudoMessage } from './format.js';

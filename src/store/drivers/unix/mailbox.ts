@@ -9,7 +9,7 @@ import type { DriverContext } from '../../driver.js';
 import { scanMailbox, type ScannedMessage } from './scan.js';
 import { pseudoMessage, statusBlock, appendBlock, pad10, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
-import { beginJournal, recoverJournal } from './journal.js';
+import { beginJournal, recoverJournal } from '../../journal.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
 import { prepareForMbox } from './convert.js';
 

@@ -1,0 +1,118 @@
+/**
+ * The mbx driver (UW c-client mbx.c): a single file with a 2048-byte header
+ * and fixed-layout per-message records; several read-write sessions at once.
+ * See format.ts for the layout and mailbox.ts for the open mailbox.
+ */
+import { openSync, closeSync, readSync, writeSync, fsyncSync, unlinkSync, renameSync, statSync, existsSync, constants } from 'node:fs';
+import type { Driver, DriverContext } from '../../driver.js';
+import type { AppendMessage, AppendResult, Mailbox, OpenOptions, StatusInfo } from '../../types.js';
+import { StoreError } from '../../types.js';
+import { mapErr } from '../unix/mailbox.js';
+import { MbxMailbox } from './mailbox.js';
+import { HDRSIZE, buildHeader, isMbxHeader } from './format.js';
+
+export { MbxMailbox } from './mailbox.js';
+export { repairMbx } from './repair.js';
+
+/** Whether `path` is a regular file that starts with a valid mbx header. */
+export function isMbxFile(path: string): boolean {
+  let fd: number;
+  try {
+    if (!statSync(path).isFile()) return false;
+    fd = openSync(path, constants.O_RDONLY);
+  } catch {
+    return false;
+  }
+  try {
+    const b = Buffer.alloc(HDRSIZE);
+    const n = readSync(fd, b, 0, HDRSIZE, 0);
+    return n === HDRSIZE && isMbxHeader(b);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function createMbxFile(path: string, ctx: DriverContext, keywords: readonly string[]): void {
+  const old = process.umask(0);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, ctx.fileMode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StoreError(`Can't create mailbox ${path}: mailbox already exists`, 'ALREADYEXISTS');
+    throw mapErr(e, path);
+  } finally {
+    process.umask(old);
+  }
+  try {
+    writeSync(fd, buildHeader({ uidValidity: Math.floor(Date.now() / 1000), uidLast: 0, keywords }));
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try {
+      unlinkSync(path);
+    } catch {
+      /* ignore */
+    }
+    throw mapErr(e, path);
+  }
+  closeSync(fd);
+}
+
+export const mbxDriver: Driver = {
+  name: 'mbx',
+  directoryFormat: false,
+  async detect(path: string): Promise<boolean> {
+    return isMbxFile(path);
+  },
+  async create(path: string, ctx: DriverContext, opts): Promise<void> {
+    createMbxFile(path, ctx, opts?.keywords ?? ctx.defaultKeywords);
+  },
+  async open(path: string, name: string, ctx: DriverContext, opts?: OpenOptions): Promise<Mailbox> {
+    if (!existsSync(path)) throw new StoreError(`Mailbox ${name} does not exist`, 'NONEXISTENT');
+    return MbxMailbox.open(path, name, ctx, opts);
+  },
+  async delete(path: string): Promise<void> {
+    try {
+      unlinkSync(path);
+    } catch (e) {
+      throw mapErr(e, path);
+    }
+  },
+  async rename(from: string, to: string): Promise<void> {
+    if (existsSync(to)) throw new StoreError(`Can't rename to mailbox ${to}: mailbox already exists`, 'ALREADYEXISTS');
+    try {
+      renameSync(from, to);
+    } catch (e) {
+      throw mapErr(e, from);
+    }
+  },
+  async status(path: string, ctx: DriverContext): Promise<StatusInfo> {
+    const mb = await MbxMailbox.open(path, path, ctx, { readOnly: true, silent: true });
+    try {
+      const msgs = mb.messages();
+      let size = 0;
+      let recent = 0;
+      let unseen = 0;
+      for (const m of msgs) {
+        size += m.size;
+        if (!m.flags.has('\\Seen')) unseen++;
+      }
+      // A silent open claims nothing; count what a session would see as recent.
+      recent = mb.recentOnDisk();
+      return { messages: msgs.length, recent, unseen, uidNext: mb.uidNext, uidValidity: mb.uidValidity, size };
+    } finally {
+      await mb.close();
+    }
+  },
+  async append(path: string, messages: AppendMessage[], ctx: DriverContext): Promise<AppendResult> {
+    // Open silently (numbers any unnumbered messages first, as mbx_isvalid's
+    // stream does), then append without creating keywords (UW: "Unknown flag").
+    const mb = await MbxMailbox.open(path, path, ctx, { silent: true });
+    try {
+      if (mb.readOnly) throw new StoreError(`Can't append to ${path}: ${mb.readOnlyReason}`, 'NOPERM');
+      return await mb.appendClosed(messages);
+    } finally {
+      await mb.close();
+    }
+  },
+};
