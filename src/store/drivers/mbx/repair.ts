@@ -36,10 +36,12 @@ export function rebuildMbx(data: Buffer, now = new Date()): { data: Buffer; kept
   // Every position where a valid-looking record line starts.
   const text = data.toString('latin1');
   const starts: number[] = [];
+  // The first record follows the header directly (no newline before it).
+  if (new RegExp(RECORD.source.replace('(?:^|\\n)', '^')).test(text.slice(bodyStart, bodyStart + 128))) starts.push(bodyStart);
   RECORD.lastIndex = bodyStart > 0 ? bodyStart - 1 : 0;
   for (let m = RECORD.exec(text); m; m = RECORD.exec(text)) {
     const at = m.index + (m[0].startsWith('\n') ? 1 : 0);
-    if (at >= bodyStart) starts.push(at);
+    if (at > bodyStart || (at === bodyStart && !starts.length)) starts.push(at);
     RECORD.lastIndex = at + 1;
   }
   const isStart = new Set(starts);
@@ -61,9 +63,12 @@ export function rebuildMbx(data: Buffer, now = new Date()): { data: Buffer; kept
         const textAt = pos + r.lineLen;
         let size = r.size;
         let end = textAt + size;
-        if (!(end === data.length || (end < data.length && isStart.has(end)))) {
-          end = nextStart(pos);
-          if (end < textAt) end = data.length;
+        // The declared size is trusted unless it runs past the end of the
+        // file or over the next record; bytes between its end and the next
+        // record become a message of their own below.
+        const nxt = nextStart(pos);
+        if (end > data.length || end > nxt) {
+          end = nxt;
           size = end - textAt;
           resized++;
         }
