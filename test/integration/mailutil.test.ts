@@ -154,15 +154,58 @@ describe('mailutil', () => {
 });
 
 describe.skipIf(!HAVE_UW)('mailutil against UW c-client', () => {
-  it('UW mailutil reads what ours writes, and ours reads what UW writes', () => {
+  it('UW mailutil reads what ours writes, and ours reads what UW writes, in all three formats', () => {
     sb = makeSandbox();
     sb.writeFile('src', mbox(4));
-    for (const fmt of ['unix']) {
+    for (const fmt of ['unix', 'mbx', 'mix']) {
       expect(mu(['copy', 'src', `#driver.${fmt}/ours-${fmt}`]).code).toBe(0);
       const r = uw(['check', `ours-${fmt}`]);
       expect(r.out + r.err).toMatch(new RegExp(`4 total in ours-${fmt}`));
+      expect(r.out + r.err).not.toMatch(/Invalid|Error|Unable|rebuilding/i);
       expect(uw(['copy', 'src', `#driver.${fmt}/uw-${fmt}`]).code).toBe(0);
       expect(mu(['check', `uw-${fmt}`]).out).toMatch(new RegExp(`4 total in uw-${fmt}`));
+    }
+  });
+
+  it('messages, flags and keywords survive ours (mbx/mix) → UW → unix, and UW (mbx/mix) → ours', async () => {
+    sb = makeSandbox();
+    // A UW-style traditional mailbox with flags and a keyword.
+    let src = '';
+    const status = ['Status: RO\nX-Status: F\nX-Keywords: Work\n', 'Status: O\nX-Status: A\nX-Keywords:\n', 'Status: RO\nX-Status: T\nX-Keywords: Work\n', '', 'Status: RO\n'];
+    for (let i = 1; i <= 5; i++) {
+      const base = i === 1 ? 'X-IMAPbase: 1700000000 5 Work\n' : '';
+      src += `From s${i}@example.com Mon Jan  2 03:04:05 2023\nSubject: message ${i}\n${base}${status[i - 1]}X-UID: ${i}\n\nBody of message ${i}.\n\n`;
+    }
+    sb.writeFile('src', src);
+    const { unixDriver } = await import('../../src/store/drivers/unix/index.js');
+    const { mbxDriver } = await import('../../src/store/drivers/mbx/index.js');
+    const { mixDriver } = await import('../../src/store/drivers/mix/index.js');
+    const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
+    const ctx = { user: 'u', hostname: 'h', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: sb.root, defaultKeywords: [] };
+    const drivers = { unix: unixDriver, mbx: mbxDriver, mix: mixDriver } as const;
+    const summary = async (fmt: keyof typeof drivers, name: string) => {
+      const mb = await drivers[fmt].open(join(sb.home, name), name, ctx, { readOnly: true });
+      const out: string[] = [];
+      for (const m of mb.messages()) {
+        const text = (await mb.read(m.uid))!.toString('latin1');
+        out.push(`${/Subject: (.*)\r\n/.exec(text)![1]} ${[...m.flags].sort().join(',')} ${/\r\n\r\n(.*)\r\n/.exec(text)![1]}`);
+      }
+      await mb.close();
+      return out;
+    };
+    const expected = await summary('unix', 'src');
+    expect(expected[0]).toBe('message 1 Work,\\Flagged,\\Seen Body of message 1.');
+    for (const fmt of ['mbx', 'mix'] as const) {
+      // Ours writes mbx/mix; UW reads it and writes a traditional file; flags and keywords match.
+      expect(mu(['copy', '-kw', 'src', `#driver.${fmt}/ours-${fmt}`]).code).toBe(0);
+      expect(await summary(fmt, `ours-${fmt}`)).toEqual(expected);
+      const c = uw(['copy', '-kw', `ours-${fmt}`, `#driver.unix/back-${fmt}`]);
+      expect(c.code, c.out + c.err).toBe(0);
+      expect(c.out + c.err).not.toMatch(/Invalid|Error|Unable|rebuilding/i);
+      expect(await summary('unix', `back-${fmt}`)).toEqual(expected);
+      // UW writes mbx/mix; ours reads the same messages and flags.
+      expect(uw(['copy', '-kw', 'src', `#driver.${fmt}/uw-${fmt}`]).code).toBe(0);
+      expect(await summary(fmt, `uw-${fmt}`)).toEqual(expected);
     }
   });
 });
