@@ -9,7 +9,7 @@
  * `ssh host imapd` run by an ordinary user: PREAUTH as that user. When not
  * root, the daemon runs as the current user.
  */
-import { mkdtempSync, mkdirSync, writeFileSync, chownSync, chmodSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, chownSync, chmodSync, rmSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -268,4 +268,27 @@ export function spawnDaemon(sb: Sandbox, program: string, opts: SpawnOptions = {
     ...(IS_ROOT && !asRoot ? { uid: TEST_UID, gid: TEST_GID } : {}),
   });
   return new StdioClient(child as ChildProcessWithoutNullStreams);
+}
+
+/** Mailbox formats the protocol tests run on. */
+export const FORMATS = ['unix', 'mbx', 'mix'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/**
+ * Make the sandbox user's INBOX an mbx file or mix directory in the home
+ * directory (UW: ~/INBOX in that format replaces the spool), and make it the
+ * format of new mailboxes. 'unix' leaves the spool as INBOX.
+ */
+export async function useFormat(sb: Sandbox, fmt: Format): Promise<void> {
+  sb.setConfig({ 'new-mailbox-format': fmt });
+  if (fmt === 'unix') return;
+  const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
+  const ctx = { user: 'u', hostname: 'testhost', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: '/tmp', defaultKeywords: [] };
+  const path = join(sb.home, 'INBOX');
+  if (fmt === 'mbx') (await import('../../src/store/drivers/mbx/index.js')).createMbxFile(path, ctx, []);
+  else (await import('../../src/store/drivers/mix/index.js')).createMixDir(path, ctx, []);
+  if (IS_ROOT) {
+    chownSync(path, TEST_UID, TEST_GID);
+    if (fmt === 'mix') for (const n of readdirSync(path)) chownSync(join(path, n), TEST_UID, TEST_GID);
+  }
 }

@@ -1,7 +1,7 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, beforeEach } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeSandbox, spawnDaemon, type Sandbox, type StdioClient } from '../helpers/sandbox.js';
+import { makeSandbox, spawnDaemon, useFormat, FORMATS, type Format, type Sandbox, type StdioClient } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 const clients: StdioClient[] = [];
@@ -12,8 +12,10 @@ afterEach(() => {
 
 const MSG = (n: number, extra = '') => `From s${n}@example.com Mon Jan  ${n % 9 + 1} 03:04:05 2023\nDate: Mon, ${n % 9 + 1} Jan 2023 03:04:05 +0000\nFrom: Sender ${n} <s${n}@example.com>\nTo: you@example.com\nSubject: message ${n}${extra}\nMessage-ID: <m${n}@example.com>\n\nBody ${n}.\nFrom here a line.\n\n`;
 
-function start(spoolMessages = 3): StdioClient {
+let fmt: Format = 'unix';
+async function start(spoolMessages = 3): Promise<StdioClient> {
   sb = makeSandbox();
+  await useFormat(sb, fmt);
   let text = '';
   for (let i = 1; i <= spoolMessages; i++) text += MSG(i, i === 2 ? ' invoice' : '');
   // The spool file of the daemon's user: PREAUTH user name comes from the uid.
@@ -30,15 +32,19 @@ function spawnUser(): string {
   return line ? line.split(':')[0] : `uid${uid}`;
 }
 
-describe('imapd over stdio (PREAUTH)', () => {
-  it('greets with PREAUTH and the post-login capabilities', async () => {
-    const c = start();
+for (const f of FORMATS) describe(`imapd over stdio (PREAUTH), INBOX and new mailboxes in ${f} format`, () => {
+  beforeEach(() => {
+    fmt = f;
+  });
+  const unixOnly = it.skipIf(f !== 'unix');
+  unixOnly('greets with PREAUTH and the post-login capabilities', async () => {
+    const c = await start();
     const g = await c.readLine();
     expect(g).toMatch(/^\* PREAUTH \[CAPABILITY IMAP4REV1 I18NLEVEL=1 LITERAL\+ IDLE UIDPLUS NAMESPACE CHILDREN MAILBOX-REFERRALS BINARY UNSELECT ESEARCH WITHIN SCAN SORT THREAD=REFERENCES THREAD=ORDEREDSUBJECT MULTIAPPEND ID ENABLE MOVE\] Pre-authenticated user /);
   });
 
   it('SELECT, FETCH, STORE, SEARCH, EXPUNGE, UID commands', async () => {
-    const c = start();
+    const c = await start();
     await c.readLine();
     let r = await c.command('a', 'SELECT INBOX');
     expect(r).toContain('* 3 EXISTS');
@@ -64,6 +70,11 @@ describe('imapd over stdio (PREAUTH)', () => {
     r = await c.command('i', 'LOGOUT');
     expect(r[0]).toMatch(/^\* BYE /);
     expect(await c.exited).toBe(0);
+    if (f !== 'unix') {
+      // The spool's mail moved into the mbx/mix INBOX.
+      expect(readFileSync(join(sb.spool, spawnUser()), 'latin1')).not.toContain('message 1');
+      return;
+    }
     // The spool file keeps UW's format: UIDs, status headers, no message 2.
     const spool = readFileSync(join(sb.spool, spawnUser()), 'latin1');
     expect(spool).toMatch(/^From s1@example.com .*\nX-IMAPbase: \d+ 3\n|^From s1@example.com[^\n]*\n(?:[^\n]+\n)*X-IMAPbase: \d+ 3/);
@@ -72,7 +83,7 @@ describe('imapd over stdio (PREAUTH)', () => {
   });
 
   it('APPEND with literals, LITERAL+, MULTIAPPEND, APPENDUID; TRYCREATE; COPY/MOVE with COPYUID', async () => {
-    const c = start(1);
+    const c = await start(1);
     await c.readLine();
     let r = await c.command('a', 'CREATE work');
     expect(r.at(-1)).toBe('a OK CREATE completed');
@@ -100,8 +111,8 @@ describe('imapd over stdio (PREAUTH)', () => {
     expect(r[0]).toBe('* STATUS work (MESSAGES 5)');
   });
 
-  it('LIST, LSUB, SUBSCRIBE, RENAME, DELETE, NAMESPACE follow UW', async () => {
-    const c = start(1);
+  unixOnly('LIST, LSUB, SUBSCRIBE, RENAME, DELETE, NAMESPACE follow UW', async () => {
+    const c = await start(1);
     await c.readLine();
     await c.command('a', 'CREATE dir/box');
     let r = await c.command('b', 'LIST "" "*"');
@@ -132,8 +143,8 @@ describe('imapd over stdio (PREAUTH)', () => {
     expect(existsSync(join(sb.home, 'dir/other'))).toBe(true);
   });
 
-  it('answers bad input with BAD and goes on', async () => {
-    const c = start(1);
+  unixOnly('answers bad input with BAD and goes on', async () => {
+    const c = await start(1);
     await c.readLine();
     let r = await c.command('a', 'FROB');
     expect(r[0]).toBe('a BAD Command unrecognized: FROB');
@@ -158,7 +169,7 @@ describe('imapd over stdio (PREAUTH)', () => {
   });
 
   it('two sessions on one mailbox see each other\'s appends, flags and expunges', async () => {
-    const a = start(2);
+    const a = await start(2);
     await a.readLine();
     const b = spawnDaemon(sb, 'imapd');
     clients.push(b);
@@ -186,7 +197,7 @@ describe('imapd over stdio (PREAUTH)', () => {
   });
 
   it('IDLE reports new mail from another session at once', async () => {
-    const a = start(1);
+    const a = await start(1);
     await a.readLine();
     await a.command('a', 'SELECT INBOX');
     a.send('b IDLE');
@@ -199,5 +210,58 @@ describe('imapd over stdio (PREAUTH)', () => {
     a.send('DONE');
     const r = await a.readTagged('b');
     expect(r.at(-1)).toBe('b OK IDLE completed');
+  });
+});
+
+describe('mailbox formats in names and LIST (UW #driver. prefixes, dual-use mix directories)', () => {
+  it('CREATE #driver.mbx/ and #driver.mix/, detection on open, LIST attributes, DELETE and RENAME', async () => {
+    fmt = 'unix';
+    const c = await start(1);
+    await c.readLine();
+    let r = await c.command('a', 'CREATE #driver.mbx/fast');
+    expect(r.at(-1)).toBe('a OK CREATE completed');
+    expect(readFileSync(join(sb.home, 'fast')).subarray(0, 7).toString()).toBe('*mbx*\r\n');
+    r = await c.command('b', 'CREATE #driver.mix/shared');
+    expect(r.at(-1)).toBe('b OK CREATE completed');
+    expect(existsSync(join(sb.home, 'shared', '.mixmeta'))).toBe(true);
+    // A mix mailbox may hold child mailboxes (here a traditional one).
+    r = await c.command('c', 'CREATE shared/child');
+    expect(r.at(-1)).toBe('c OK CREATE completed');
+    r = await c.command('d', 'CREATE #driver.mix/shared/.mixfoo');
+    expect(r.at(-1)).toMatch(/^d NO .*invalid MIX-format name/);
+    r = await c.command('e', 'LIST "" "*"');
+    expect(r).toContain('* LIST (\\HasChildren) "/" shared');
+    expect(r.some((l) => /^\* LIST \(\\NoInferiors \\(Un)?Marked\) "\/" shared\/child$/.test(l))).toBe(true);
+    expect(r.some((l) => /^\* LIST \(\\NoInferiors \\(Un)?Marked\) "\/" fast$/.test(l))).toBe(true);
+    expect(r.some((l) => l.includes('.mix'))).toBe(false);
+    // Each format is found by looking at it; APPEND and SELECT work on both.
+    for (const box of ['fast', 'shared']) {
+      r = await c.command('f', `APPEND ${box} (\\Flagged) {18+}\r\nSubject: in ${box}\r\n\r\n`);
+      expect(r.at(-1)).toMatch(/^f OK \[APPENDUID \d+ 1\]/);
+      r = await c.command('g', `SELECT ${box}`);
+      expect(r).toContain('* 1 EXISTS');
+      expect(r).toContain('* 1 RECENT');
+      r = await c.command('h', 'FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
+      expect(r[0]).toContain(`* 1 FETCH (FLAGS (\\Flagged \\Recent) BODY[HEADER.FIELDS (SUBJECT)] {${`Subject: in ${box}\r\n\r\n`.length}}\r\nSubject: in ${box}\r\n`);
+      await c.command('i', 'CLOSE');
+      r = await c.command('j', `STATUS ${box} (MESSAGES RECENT UIDNEXT UNSEEN)`);
+      expect(r[0]).toBe(`* STATUS ${box} (MESSAGES 1 RECENT 0 UIDNEXT 2 UNSEEN 1)`);
+    }
+    r = await c.command('k', 'RENAME fast quick');
+    expect(r.at(-1)).toBe('k OK RENAME completed');
+    r = await c.command('l', 'STATUS quick (MESSAGES)');
+    expect(r[0]).toBe('* STATUS quick (MESSAGES 1)');
+    // Deleting a mix mailbox with children leaves the children (as a \NoSelect directory).
+    r = await c.command('m', 'DELETE shared');
+    expect(r.at(-1)).toBe('m OK DELETE completed');
+    r = await c.command('n', 'LIST "" "shared*"');
+    expect(r).toContain('* LIST (\\NoSelect \\HasChildren) "/" shared');
+    // #driver.mix/INBOX makes a mix INBOX in the home directory, listed with its delimiter.
+    r = await c.command('o', 'CREATE #driver.mix/INBOX');
+    expect(r.at(-1)).toBe('o OK CREATE completed');
+    r = await c.command('p', 'LIST "" INBOX');
+    expect(r[0]).toBe('* LIST () "/" INBOX');
+    r = await c.command('q', 'SELECT INBOX');
+    expect(r).toContain('* 1 EXISTS'); // the spool's message moved in
   });
 });
