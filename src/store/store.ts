@@ -651,6 +651,9 @@ class SnarfingMailbox implements Mailbox {
   checkpoint() {
     return this.inner.checkpoint();
   }
+  adoptUidValidity(v: number): Promise<boolean> {
+    return this.inner.adoptUidValidity?.(v) ?? Promise.resolve(false);
+  }
   async sync(): Promise<MailboxChanges> {
     if (!this.inner.readOnly) await this.snarf();
     return this.inner.sync();

@@ -36,6 +36,11 @@ export interface AppendMessage {
   internalDate?: Date;
   /** Zone in minutes east of UTC for the stored date; default the server's local zone. */
   internalDateZone?: number;
+  /**
+   * UID wanted for the message (format conversion keeps UIDs). Honoured when
+   * it is above every UID the mailbox has used; otherwise the next UID is given.
+   */
+  uid?: number;
 }
 
 export interface AppendResult {
@@ -108,6 +113,13 @@ export interface Mailbox {
    * written. After close, no other method may be called.
    */
   close(opts?: { expunge?: boolean }): Promise<void>;
+
+  /**
+   * For a mailbox that has never held a message: take this UIDVALIDITY, so
+   * that a converted mailbox keeps its UIDVALIDITY and UIDs and clients need
+   * not resynchronise. false (and no change) when the mailbox is not new.
+   */
+  adoptUidValidity?(uidValidity: number): Promise<boolean>;
 
   /**
    * Called when the mailbox must be given up (UW "kiss of death" from another

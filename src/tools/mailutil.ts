@@ -85,10 +85,12 @@ function flagsFor(m: MessageInfo, allowedKeywords: Set<string> | null, o: Mailut
 async function mbxcopy(store: Store, source: Mailbox, srcName: string, dst: string, create: boolean, del: boolean, o: MailutilOptions): Promise<boolean> {
   let target = dst;
   let mode = o.merge;
+  let created = false;
   if (create) {
     for (;;) {
       try {
         await store.create(target);
+        created = true;
         break;
       } catch (e) {
         if (mode?.mode === 'append') break;
@@ -128,6 +130,9 @@ async function mbxcopy(store: Store, source: Mailbox, srcName: string, dst: stri
   try {
     if (dest.readOnly) throw new StoreError(`Can't append to ${target}: ${dest.readOnlyReason ?? 'mailbox is read-only'}`);
     const allowed = o.kwcopy ? null : new Set(dest.keywords());
+    // A mailbox made for this copy keeps the source's UIDVALIDITY and UIDs
+    // (where the format allows), so clients need not resynchronise.
+    const keepUids = created && dest.messages().length === 0 && (await dest.adoptUidValidity?.(source.uidValidity)) === true;
     let batch: AppendMessage[] = [];
     let batchUids: number[] = [];
     let bytes = 0;
@@ -143,7 +148,7 @@ async function mbxcopy(store: Store, source: Mailbox, srcName: string, dst: stri
     for (const m of msgs) {
       const data = await source.read(m.uid);
       if (!data) continue; // expunged meanwhile
-      batch.push({ data, flags: flagsFor(m, allowed, o), internalDate: m.internalDate, internalDateZone: m.internalDateZone });
+      batch.push({ data, flags: flagsFor(m, allowed, o), internalDate: m.internalDate, internalDateZone: m.internalDateZone, uid: keepUids ? m.uid : undefined });
       batchUids.push(m.uid);
       bytes += data.length;
       if (batch.length >= BATCH_MESSAGES || bytes >= BATCH_BYTES) await flush();

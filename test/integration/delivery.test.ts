@@ -2,7 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, chmodSync, openSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeSandbox, spawnDaemon, BIN, IS_ROOT, TEST_UID, TEST_GID, type Sandbox } from '../helpers/sandbox.js';
+import { makeSandbox, spawnDaemon, useFormat, FORMATS, BIN, IS_ROOT, TEST_UID, TEST_GID, type Sandbox } from '../helpers/sandbox.js';
 import * as posix from '../../src/runtime/posix.js';
 
 const USER = (() => {
@@ -66,15 +66,18 @@ describe.skipIf(!HAVE_USER)('tmail and dmail', () => {
     expect(r.code).toBe(64);
   });
 
-  it('many parallel deliveries while an IMAP session expunges: nothing lost, nothing corrupted', async () => {
+  for (const fmt of FORMATS) it(`many parallel deliveries to a ${fmt} INBOX while an IMAP session expunges: nothing lost, nothing corrupted`, async () => {
     sb = makeSandbox();
+    await useFormat(sb, fmt);
     let seed = '';
     for (let i = 0; i < 10; i++) seed += `From old@example.com Mon Jan  2 03:04:05 2023\nSubject: old ${i}\n\nold\n\n`;
     sb.writeFile(join(sb.spool, USER), seed);
     const imap = spawnDaemon(sb, 'imapd');
     await imap.readLine();
     await imap.command('a', 'SELECT INBOX');
-    const deliveries = Array.from({ length: 24 }, (_, i) => run('tmail', [USER], message(100 + i)));
+    // The test user's passwd home is not the sandbox: name the mbx/mix INBOX with -I.
+    const target = fmt === 'unix' ? [USER] : ['-I', join(sb.home, 'INBOX'), USER];
+    const deliveries = Array.from({ length: 24 }, (_, i) => run('tmail', target, message(100 + i)));
     let t = 0;
     // Expunge the old messages one by one while the deliveries run.
     for (let i = 0; i < 10; i++) {
@@ -91,10 +94,16 @@ describe.skipIf(!HAVE_USER)('tmail and dmail', () => {
     expect(st[0].split(' ').length - 2).toBe(24);
     const old = await imap.command('y', 'SEARCH SUBJECT old');
     expect(old[0]).toBe('* SEARCH');
-    const spool = readFileSync(join(sb.spool, USER), 'latin1');
-    for (let i = 0; i < 24; i++) expect(spool).toContain(`Subject: delivery ${100 + i}\n`);
-    expect(existsSync(join(sb.spool, `.${USER}.uwjournal`))).toBe(false);
-  });
+    // Every delivered message is intact.
+    const all = await imap.command('x', 'FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT])');
+    const text = all.join('\n');
+    for (let i = 0; i < 24; i++) expect(text).toMatch(new RegExp(`Subject: delivery ${100 + i}\\s+BODY\\[TEXT\\] \\{12\\}\\s+body ${100 + i}\\s`));
+    if (fmt === 'unix') {
+      const spool = readFileSync(join(sb.spool, USER), 'latin1');
+      for (let i = 0; i < 24; i++) expect(spool).toContain(`Subject: delivery ${100 + i}\n`);
+      expect(existsSync(join(sb.spool, `.${USER}.uwjournal`))).toBe(false);
+    }
+  }, 60_000);
 
   it('exit status 75 (EX_TEMPFAIL) when another process holds the mailbox lock too long', async () => {
     sb = makeSandbox({ 'lock-wait': '1' });

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSandbox, BIN, IS_ROOT, TEST_UID, TEST_GID, type Sandbox } from '../helpers/sandbox.js';
 
@@ -152,6 +152,78 @@ describe('mailutil', () => {
     expect(mu(['check', 'broken']).out).toMatch(/3 total in broken/);
   });
 });
+
+for (const fmt of ['mbx', 'mix'] as const) {
+  describe(`mailutil on ${fmt} mailboxes`, () => {
+    it('every verb; copy converts keeping flags, keywords, dates, UIDVALIDITY and UIDs', async () => {
+      sb = makeSandbox({ 'new-mailbox-format': fmt });
+      sb.writeFile(
+        'src',
+        `From a@example.com Mon Jan  2 03:04:05 2023\nSubject: one\nX-IMAPbase: 1700000000 9 Work\nStatus: RO\nX-Status: F\nX-Keywords: Work\nX-UID: 4\n\none\n\n` +
+          `From b@example.com Tue Jan  3 03:04:05 2023\nSubject: two invoice\nX-UID: 7\n\ntwo\n\n` +
+          `From c@example.com Wed Jan  4 03:04:05 2023\nSubject: three\nX-UID: 9\n\nthree\n\n`,
+      );
+      let r = mu(['-kw', 'copy', 'src', 'box']);
+      expect(r.code, r.err).toBe(0);
+      const { mbxDriver } = await import('../../src/store/drivers/mbx/index.js');
+      const { mixDriver } = await import('../../src/store/drivers/mix/index.js');
+      const drv = fmt === 'mbx' ? mbxDriver : mixDriver;
+      expect(await drv.detect(join(sb.home, 'box'))).toBe(true);
+      const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
+      const ctx = { user: 'u', hostname: 'h', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: sb.root, defaultKeywords: [] };
+      const mb = await drv.open(join(sb.home, 'box'), 'box', ctx, { readOnly: true });
+      expect(mb.uidValidity).toBe(1700000000);
+      expect(mb.messages().map((m) => [m.uid, [...m.flags].sort(), m.internalDate.toISOString()])).toEqual([
+        [4, ['Work', '\\Flagged', '\\Seen'], '2023-01-02T03:04:05.000Z'],
+        [7, [], '2023-01-03T03:04:05.000Z'],
+        [9, [], '2023-01-04T03:04:05.000Z'],
+      ]);
+      expect(mb.uidNext).toBe(10);
+      await mb.close();
+      expect(mu(['check', 'box']).out).toMatch(/3 total in box/);
+      r = mu(['prune', 'box', 'SUBJECT invoice']);
+      expect(r.out.trim()).toBe('1 message(s) purged');
+      expect(mu(['check', 'box']).out).toMatch(/2 total in box/);
+      expect(mu(['move', 'box', 'moved']).code).toBe(0);
+      expect(mu(['check', 'box']).out).toMatch(/ 0 total in box/);
+      expect(mu(['check', 'moved']).out).toMatch(/2 total in moved/);
+      expect(mu(['append', 'src', 'moved']).code).toBe(0);
+      expect(mu(['check', 'moved']).out).toMatch(/5 total in moved/);
+      expect(mu(['appenddelete', 'moved', 'box']).code).toBe(0);
+      expect(mu(['check', 'box']).out).toMatch(/5 total in box/);
+      expect(mu(['check', 'moved']).out).toMatch(/ 0 total in moved/);
+      expect(mu(['rename', 'box', 'renamed']).code).toBe(0);
+      expect(mu(['check', 'renamed']).out).toMatch(/5 total in renamed/);
+      expect(mu(['delete', 'renamed']).code).toBe(0);
+      expect(existsSync(join(sb.home, 'renamed'))).toBe(false);
+      sb.mkdir('tree/sub');
+      expect(mu(['copy', 'src', 'tree/a']).code).toBe(0);
+      expect(mu(['copy', 'src', 'tree/sub/b']).code).toBe(0);
+      expect(mu(['transfer', 'tree/', 'out/']).code).toBe(0);
+      expect(mu(['check', 'out/tree/sub/b']).out).toMatch(/3 total/);
+      expect(await drv.detect(join(sb.home, 'out/tree/sub/b'))).toBe(true);
+    });
+
+    it.skipIf(fmt !== 'mbx')('repair rebuilds a damaged mbx file, losing nothing', () => {
+      sb = makeSandbox({ 'new-mailbox-format': fmt });
+      sb.writeFile('src', mbox(3));
+      expect(mu(['copy', 'src', 'box']).code).toBe(0);
+      const p = join(sb.home, 'box');
+      const b = readFileSync(p);
+      const at = b.indexOf(',', b.indexOf('Subject: message 1'));
+      // Break the second record line (its date and size).
+      const line = b.lastIndexOf('\n', b.indexOf(';', at)) + 1;
+      b.write('garbage garbage garbage', line, 'latin1');
+      writeFileSync(p, b);
+      expect(mu(['check', 'box']).code).toBe(1);
+      const r = mu(['repair', 'box']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/^box: repaired: /);
+      expect(mu(['check', 'box']).out).toMatch(/3 total in box/);
+      for (let i = 1; i <= 3; i++) expect(readFileSync(p, 'latin1')).toContain(`Body of message ${i}.`);
+    });
+  });
+}
 
 describe.skipIf(!HAVE_UW)('mailutil against UW c-client', () => {
   it('UW mailutil reads what ours writes, and ours reads what UW writes, in all three formats', () => {

@@ -610,6 +610,19 @@ export class MbxMailbox implements Mailbox {
     return result;
   }
 
+  async adoptUidValidity(uidValidity: number): Promise<boolean> {
+    this.requireWritable();
+    return this.withParse(async () => {
+      this.refresh(false);
+      if (this.msgs.length || this.uidLast || this.parsed !== HDRSIZE || !uidValidity) return false;
+      this.uidValidity = uidValidity >>> 0;
+      this.writeHeader(false);
+      fsyncSync(this.fd);
+      this.snap = this.snapshot();
+      return true;
+    });
+  }
+
   /** Messages no session has claimed yet (STATUS RECENT). */
   recentOnDisk(): number {
     return this.msgs.filter((m) => !(m.sys & fOLD)).length;
@@ -633,7 +646,8 @@ export class MbxMailbox implements Mailbox {
       }
       const date = am.internalDate ?? new Date();
       const zone = am.internalDateZone ?? localZone(date);
-      const uid = ++this.uidLast;
+      const uid = am.uid && am.uid > this.uidLast ? am.uid : this.uidLast + 1;
+      this.uidLast = uid;
       uids.push(uid);
       parts.push(Buffer.from(recordLine(date, zone, data.length, keywordMask(flags, this.kw), sysBits(flags), uid), 'latin1'), data);
     }

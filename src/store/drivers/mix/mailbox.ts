@@ -553,6 +553,17 @@ export class MixMailbox implements Mailbox {
     return result;
   }
 
+  async adoptUidValidity(uidValidity: number): Promise<boolean> {
+    this.requireWritable();
+    return this.withFiles(true, async (f) => {
+      this.parse(f, false);
+      if (this.msgs.length || this.uidLast || !uidValidity) return false;
+      this.uidValidity = uidValidity >>> 0;
+      this.writeMeta();
+      return true;
+    });
+  }
+
   /** Messages no session has claimed yet (STATUS RECENT). */
   recentOnDisk(): number {
     return this.msgs.filter((m) => !m.valid).length;
@@ -617,7 +628,8 @@ export class MixMailbox implements Mailbox {
         }
         const date = am.internalDate ?? new Date();
         const zone = am.internalDateZone ?? localZone(date);
-        const uid = ++this.uidLast;
+        const uid = am.uid && am.uid > this.uidLast ? am.uid : this.uidLast + 1;
+        this.uidLast = uid;
         const line = msgLine(uid, date, zone, data.length);
         parts.push(Buffer.from(line, 'latin1'), data);
         const base = { uid, dateText: mixDate(date, zone), size: data.length, file: this.newmsg, pos, hpos: line.length, hsiz: headerLength(data), sys: sysBits(flags), kw: keywordMask(flags, this.kw), mod: seq, valid: false };

@@ -675,7 +675,8 @@ export class UnixMailbox implements Mailbox {
       const savedLast = this.uidLast;
       const savedKw = [...this.kw];
       for (const am of messages) {
-        const uid = ++this.uidLast;
+        const uid = am.uid && am.uid > this.uidLast ? am.uid : this.uidLast + 1;
+        this.uidLast = uid;
         uids.push(uid);
         const flags = new Set<string>();
         for (const f of am.flags ?? []) {
@@ -707,6 +708,17 @@ export class UnixMailbox implements Mailbox {
       result = { uidValidity: this.uidValidity, uids, warnings };
     });
     return result;
+  }
+
+  async adoptUidValidity(uidValidity: number): Promise<boolean> {
+    this.requireWritable();
+    return this.withLock(true, async () => {
+      if (this.changedOnDisk()) this.fullScan(false);
+      if (this.msgs.length || this.uidLast || !uidValidity) return false;
+      this.uidValidity = uidValidity;
+      await this.rewrite(new Set());
+      return true;
+    });
   }
 
   async checkpoint(): Promise<string | undefined> {
