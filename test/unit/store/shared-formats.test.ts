@@ -37,6 +37,8 @@ if (mode === 'deliver') {
     if (other.length) await mb.store([other[0].uid], 'add', ['\\\\Seen']);
   }
   await mb.close();
+} else if (mode === 'append') {
+  for (let k = 0; k < Number(count); k++) await d.append(path, [{ data: Buffer.from('Subject: new-' + k + '\\r\\n\\r\\n' + 'y'.repeat(3000) + '\\r\\n') }], ctx);
 } else if (mode === 'expunge') {
   const mb = await d.open(path, 'box', ctx, {});
   await mb.expunge();
@@ -117,6 +119,32 @@ for (const fmt of ['mbx', 'mix'] as const) {
         }
         expect(left.length).toBeGreaterThanOrEqual(N - Math.floor(N / 3));
         await after.close();
+      }
+      expect(kills).toBeGreaterThan(2);
+    }, 60_000);
+
+    it('kill -9 during appends at many points: old messages intact, each new one whole or absent', async () => {
+      dir = mkdtempSync(join(tmpdir(), `uw-${fmt}-`));
+      chmodSync(dir, 0o1777);
+      const path = join(dir, 'box');
+      const script = join(dir, 'child.mjs');
+      writeFileSync(script, CHILD);
+      const old = (i: number) => `Subject: old ${i}\r\n\r\nold body ${i}\r\n`;
+      let kills = 0;
+      for (const at of [100, 1_500, 3_100, 7_000, 12_000, 20_000]) {
+        rmSync(path, { recursive: true, force: true });
+        await drv.create(path, ctx());
+        await drv.append(path, Array.from({ length: 5 }, (_, i) => ({ data: Buffer.from(old(i)) })), ctx());
+        const code = await child(script, [dist(fmt), fmt, path, dir, 'x', '10', 'append'], { UWIMAP_TEST_CRASH_AFTER_BYTES: String(at) });
+        if (code === -1) kills++;
+        const mb = await drv.open(path, 'box', ctx(), {});
+        const msgs = mb.messages();
+        for (let i = 0; i < 5; i++) expect((await mb.read(i + 1))!.toString(), `old ${i} after a kill at ${at}`).toBe(old(i));
+        for (const m of msgs.slice(5)) expect((await mb.read(m.uid))!.toString()).toMatch(/^Subject: new-\d+\r\n\r\ny{3000}\r\n$/);
+        // The mailbox still takes mail.
+        const r = await mb.append([{ data: Buffer.from('Subject: after\r\n\r\nok\r\n') }]);
+        expect((await mb.read(r.uids[0]))!.toString()).toBe('Subject: after\r\n\r\nok\r\n');
+        await mb.close();
       }
       expect(kills).toBeGreaterThan(2);
     }, 60_000);

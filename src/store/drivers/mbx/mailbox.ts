@@ -41,6 +41,7 @@ interface Snap {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CRASH_AT = Number(process.env.UWIMAP_TEST_CRASH_AFTER_BYTES ?? 0);
+let crashCount = 0;
 
 export class MbxMailbox implements Mailbox {
   readonly driver = 'mbx';
@@ -218,7 +219,13 @@ export class MbxMailbox implements Mailbox {
   private pwrite(data: Buffer | string, pos: number): void {
     const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     let w = 0;
-    while (w < b.length) w += writeSync(this.fd, b, w, b.length - w, pos + w);
+    while (w < b.length) {
+      // Test hook: die by SIGKILL after this many bytes (crash-safety tests).
+      const n = writeSync(this.fd, b, w, CRASH_AT ? Math.min(b.length - w, 512) : b.length - w, pos + w);
+      w += n;
+      crashCount += n;
+      if (CRASH_AT && crashCount >= CRASH_AT) process.kill(process.pid, 'SIGKILL');
+    }
   }
 
   private makeInfo(m: Omit<Msg, 'info'>, date: Date, zone: number, recent: boolean): MessageInfo {
@@ -458,7 +465,6 @@ export class MbxMailbox implements Mailbox {
       const start = pos;
       const j = beginJournal(this.path, this.fd, start, oldSize);
       const buf = Buffer.allocUnsafe(1 << 20);
-      let written = 0;
       for (; i < keep.length; i++) {
         const m = keep[i];
         const len = m.lineLen + m.size;
@@ -468,8 +474,6 @@ export class MbxMailbox implements Mailbox {
           if (n <= 0) throw new StoreError(`Unable to read message ${m.uid} during compaction`, 'SERVERBUG');
           this.pwrite(buf.subarray(0, n), pos + done);
           done += n;
-          written += n;
-          if (CRASH_AT && written >= CRASH_AT) process.kill(process.pid, 'SIGKILL');
         }
         m.offset = pos;
         pos += len;
