@@ -17,6 +17,23 @@ export function journalPath(mailbox: string): string {
   return join(dirname(mailbox), `.${basename(mailbox)}.uwjournal`);
 }
 
+/**
+ * Where journals go when the mailbox's directory is not writable for us (a
+ * spool that is 0775 root:mail, with mlock making the dot-locks): a
+ * directory of the user's own, set once per process by the store (the home
+ * directory or a virtual user's mail root).
+ */
+let fallbackDir: string | undefined;
+export function setJournalFallback(dir: string | undefined): void {
+  fallbackDir = dir;
+}
+function fallbackPath(fd: number): string | undefined {
+  if (!fallbackDir) return undefined;
+  const st = fstatSync(fd);
+  return join(fallbackDir, `.${st.dev.toString(16)}-${st.ino.toString(16)}.uwjournal`);
+}
+const denied = (e: unknown) => ['EACCES', 'EPERM', 'EROFS'].includes((e as NodeJS.ErrnoException).code ?? '');
+
 function fsyncDir(path: string): void {
   try {
     const fd = openSync(dirname(path), 'r');
@@ -43,9 +60,18 @@ export interface Journal {
 
 /** Save [start, oldSize) of the mailbox `fd` into a journal. */
 export function beginJournal(mailbox: string, fd: number, start: number, oldSize: number): Journal {
-  const path = journalPath(mailbox);
-  const tmp = `${path}.tmp`;
-  const jfd = openSync(tmp, 'w+', 0o600);
+  let path = journalPath(mailbox);
+  let tmp = `${path}.tmp`;
+  let jfd: number;
+  try {
+    jfd = openSync(tmp, 'w+', 0o600);
+  } catch (e) {
+    const alt = denied(e) ? fallbackPath(fd) : undefined;
+    if (!alt) throw e;
+    path = alt;
+    tmp = `${path}.tmp`;
+    jfd = openSync(tmp, 'w+', 0o600);
+  }
   try {
     const header = Buffer.alloc(HEADER, 0x20);
     header.write(`${MAGIC} ${start} ${oldSize}\n`, 'latin1');
@@ -89,7 +115,13 @@ export function beginJournal(mailbox: string, fd: number, start: number, oldSize
  * for writing). Returns true when a rollback happened.
  */
 export function recoverJournal(mailbox: string, fd: number): boolean {
-  const path = journalPath(mailbox);
+  let rolled = recoverFrom(journalPath(mailbox), fd);
+  const alt = fallbackPath(fd);
+  if (alt && recoverFrom(alt, fd)) rolled = true;
+  return rolled;
+}
+
+function recoverFrom(path: string, fd: number): boolean {
   try {
     unlinkSync(`${path}.tmp`); // an unfinished journal: the mailbox was not touched yet
   } catch {

@@ -17,6 +17,7 @@ import { appendBytes } from './drivers/unix/mailbox.js';
 import { mbxDriver } from './drivers/mbx/index.js';
 import { mixDriver, isMixDir } from './drivers/mix/index.js';
 import { dotLock, lockFileExclusive, unlockFile } from './lock/index.js';
+import { setJournalFallback } from './journal.js';
 
 const SUBSCRIPTIONS = '.mailboxlist';
 
@@ -49,6 +50,8 @@ export class LocalStore implements Store {
     const sub = o.config.str('mail-subdirectory');
     this.root = o.identity.mailRoot ?? (sub ? join(o.identity.home, sub) : o.identity.home);
     this.restrict = o.identity.restrict || (!o.identity.virtual && o.config.bool('restrict-system-users'));
+    // Journals for mailboxes in directories we cannot write (see journal.ts).
+    setJournalFallback(o.identity.mailRoot ?? o.identity.home);
     // UW's probe order: mix, mbx, then unix.
     this.drivers = [...(o.drivers ?? [mixDriver, mbxDriver]), unixDriver];
     // A virtual user's mail root appears on first login.
@@ -145,10 +148,15 @@ export class LocalStore implements Store {
       return 0;
     }
     const ctx = this.driverContext();
-    const spoolLock = await dotLock(spool, { timeoutMinutes: ctx.dotLockTimeout, log: this.log });
     let sfd = -1;
     try {
       sfd = openSync(spool, constants.O_RDWR);
+    } catch (e) {
+      this.log.error(`Can't move new mail from ${spool}: ${(e as Error).message}`);
+      return 0;
+    }
+    const spoolLock = await dotLock(spool, { timeoutMinutes: ctx.dotLockTimeout, log: this.log, mlock: { helper: ctx.mlockPath, fd: sfd } });
+    try {
       if (!(await lockFileExclusive(sfd))) return 0;
       try {
         const size = statSync(spool).size;

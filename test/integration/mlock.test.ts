@@ -113,3 +113,39 @@ describe.skipIf(!HAVE)('mlock (setgid dot-lock helper)', () => {
     expect(r.out).toBe('?');
   });
 });
+
+describe.skipIf(!HAVE)('the servers use mlock when the spool is not 1777', () => {
+  it('an IMAP session rewrites a spool INBOX under a dot-lock made by mlock; without it, UW\'s "vulnerable" warning', async () => {
+    const { makeSandbox, spawnDaemon } = await import('../helpers/sandbox.js');
+    for (const withHelper of [true, false]) {
+      const sb = makeSandbox();
+      try {
+        chownSync(sb.spool, 0, MAILGID);
+        chmodSync(sb.spool, 0o775);
+        const bin = join(sb.root, 'mlock');
+        copyFileSync(MLOCK, bin);
+        chownSync(bin, 0, MAILGID);
+        chmodSync(bin, 0o2755);
+        sb.setConfig({ 'mlock-path': withHelper ? bin : join(sb.root, 'no-such-mlock') });
+        const user = (await import('node:fs')).readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(USER))!.split(':')[0];
+        sb.writeFile(join(sb.spool, user), 'From a@b Mon Jan  2 03:04:05 2023\nSubject: x\n\nhi\n\n');
+        const c = spawnDaemon(sb, 'imapd');
+        await c.readLine();
+        const sel = await c.command('a', 'SELECT INBOX');
+        expect(sel.at(-1), sel.join('\n') + sb.log()).toMatch(/^a OK/);
+        await c.command('b', 'STORE 1 +FLAGS (\\Flagged)');
+        const r = await c.command('c', 'CHECK');
+        expect(r.at(-1)).toMatch(/^c OK/);
+        await c.command('d', 'LOGOUT');
+        expect(await c.exited).toBe(0);
+        const spool = (await import('node:fs')).readFileSync(join(sb.spool, user), 'latin1');
+        expect(spool).toMatch(/X-Status: F/);
+        expect(existsSync(join(sb.spool, `${user}.lock`))).toBe(false);
+        if (withHelper) expect(sb.log()).not.toMatch(/Mailbox vulnerable/);
+        else expect(sb.log()).toMatch(/Mailbox vulnerable - directory .* must have 1777 protection/);
+      } finally {
+        sb.cleanup();
+      }
+    }
+  });
+});

@@ -7,7 +7,8 @@
  *  3. flock on `/tmp/.<dev>.<ino>` holding the owner's PID, with the "kiss of
  *     death" (SIGUSR2) between c-client processes.
  */
-import { openSync, closeSync, writeSync, lstatSync, unlinkSync, linkSync, statSync, chmodSync, readSync, ftruncateSync, fstatSync, constants } from 'node:fs';
+import { openSync, closeSync, writeSync, lstatSync, unlinkSync, linkSync, statSync, chmodSync, readSync, ftruncateSync, fstatSync, existsSync, constants } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import * as posix from '../../runtime/posix.js';
@@ -30,6 +31,51 @@ export interface DotLockOptions {
   log?: Log;
   /** Untagged-notice callback for "Mailbox … is locked, will override in n seconds...". */
   notify?: (text: string) => void;
+  /**
+   * When the directory does not let us create the lock (a spool that is not
+   * 1777), ask the setgid mlock helper (docs/mlock.md) to make it: `helper`
+   * (default: UW's search list) and an open descriptor on the mailbox.
+   */
+  mlock?: { helper?: string; fd: number };
+}
+
+const MLOCK_DEFAULTS = ['/usr/libexec/mlock', '/usr/sbin/mlock', '/etc/mlock'];
+
+/**
+ * UW's mlock protocol: run `mlock 3 PATH` with the mailbox open on fd 3; one
+ * byte back ('+' locked); writing a byte or closing its stdin releases.
+ */
+async function lockViaHelper(path: string, helper: string | undefined, fd: number, log?: Log): Promise<DotLock | undefined> {
+  const bin = helper || MLOCK_DEFAULTS.find((p) => existsSync(p));
+  if (!bin || !existsSync(bin)) return undefined;
+  const child = spawn(bin, ['3', path], { stdio: ['pipe', 'pipe', 'ignore', fd] });
+  const answer = await new Promise<string>((resolve) => {
+    let done = false;
+    const finish = (c: string) => {
+      if (!done) {
+        done = true;
+        resolve(c);
+      }
+    };
+    child.stdout!.once('data', (d: Buffer) => finish(d.toString('latin1', 0, 1)));
+    child.once('error', () => finish('!'));
+    child.once('exit', () => finish('!'));
+  });
+  if (answer !== '+') {
+    log?.warning(`mlock helper ${bin} could not lock ${path} (${answer === '?' ? 'refused' : answer === '-' ? 'failed' : 'not runnable'})`);
+    child.stdin?.end();
+    return undefined;
+  }
+  let released = false;
+  return {
+    path: `${path}.lock`,
+    held: true,
+    release() {
+      if (released) return;
+      released = true;
+      child.stdin?.end('+');
+    },
+  };
 }
 
 /** Create the lock file exclusively with the hitching-post method. true = we own it. */
@@ -106,6 +152,10 @@ export async function dotLock(path: string, o: DotLockOptions): Promise<DotLock>
       return { path: lock, held: true, release };
     }
     if (r === 'EACCES') {
+      if (o.mlock) {
+        const viaHelper = await lockViaHelper(path, o.mlock.helper, o.mlock.fd, o.log);
+        if (viaHelper) return viaHelper;
+      }
       const dir = dirname(path);
       let mode = 0;
       try {

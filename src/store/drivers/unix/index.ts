@@ -140,7 +140,7 @@ async function fastAppend(path: string, messages: AppendMessage[], ctx: DriverCo
   } catch (e) {
     throw mapErr(e, path);
   }
-  const dl = await dotLock(path, { timeoutMinutes: ctx.dotLockTimeout, log: ctx.log });
+  const dl = await dotLock(path, { timeoutMinutes: ctx.dotLockTimeout, log: ctx.log, mlock: { helper: ctx.mlockPath, fd } });
   try {
     if (!(await lockFileExclusive(fd, (ctx.lockWait ?? 300) * 1000))) throw new StoreError(`Unable to lock mailbox ${path}: held by another process`, 'INUSE');
     try {

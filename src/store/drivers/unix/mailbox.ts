@@ -177,7 +177,7 @@ export class UnixMailbox implements Mailbox {
 
   /** Dot-lock (for writes and for scanning), then flock on the mailbox fd. */
   private async withLock<T>(write: boolean, f: () => Promise<T> | T): Promise<T> {
-    const dl = this.readOnly && !write ? undefined : await dotLock(this.path, { timeoutMinutes: this.ctx.dotLockTimeout, log: this.ctx.log, notify: this.opts.notify });
+    const dl = this.readOnly && !write ? undefined : await dotLock(this.path, { timeoutMinutes: this.ctx.dotLockTimeout, log: this.ctx.log, notify: this.opts.notify, mlock: { helper: this.ctx.mlockPath, fd: this.fd } });
     try {
       const wait = (this.ctx.lockWait ?? 300) * 1000;
       const ok = write ? await lockFileExclusive(this.fd, wait) : await lockFileShared(this.fd, wait);
