@@ -7,16 +7,21 @@
  * disk: a modified UTF-7 name is the file name.
  */
 import { StoreError } from './types.js';
-import { join, normalize } from 'node:path';
+import { join, normalize, dirname, basename } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { getpwnam } from '../runtime/posix.js';
 
 export const MAX_NAME = 256;
 
+export type SharedNamespace = 'ftp' | 'public' | 'shared';
+
 export interface NameContext {
   root: string;
   home: string;
+  /** Confined: no absolute paths, no ~user, no .., and no symbolic link out of the tree. */
   restrict: boolean;
-  /** Allow ~user (off for confined users). */
+  /** Directories of the #ftp/, #public/ and #shared/ namespaces that exist here. */
+  namespaces?: Partial<Record<SharedNamespace, string>>;
 }
 
 export interface Resolved {
@@ -27,6 +32,36 @@ export interface Resolved {
   driver?: string;
   /** The name without a #driver. prefix. */
   name: string;
+  /** #ftp/, #public/ or #shared/ name. */
+  namespace?: SharedNamespace;
+}
+
+/**
+ * Beyond UW: when confined, a path may not leave `top` through a symbolic
+ * link. The deepest part of the path that exists is resolved with
+ * realpath(3) and must still be inside `top` (itself resolved).
+ */
+export function insideTree(path: string, top: string): boolean {
+  let realTop: string;
+  try {
+    realTop = realpathSync(top);
+  } catch {
+    realTop = normalize(top);
+  }
+  let p = normalize(path);
+  let rest = '';
+  for (;;) {
+    try {
+      const real = realpathSync(p);
+      const full = rest ? join(real, rest) : real;
+      return full === realTop || full.startsWith(realTop.endsWith('/') ? realTop : realTop + '/');
+    } catch {
+      const parent = dirname(p);
+      if (parent === p) return false;
+      rest = rest ? join(basename(p), rest) : basename(p);
+      p = parent;
+    }
+  }
 }
 
 export function isInbox(name: string): boolean {
@@ -67,6 +102,19 @@ export function resolveName(raw: string, ctx: NameContext): Resolved {
     if (!name) throw new StoreError(`Invalid mailbox name: ${raw}`, 'CANNOT');
   }
   if (isInbox(name)) return { inbox: true, name: 'INBOX', driver };
+  const ns = /^#(ftp|public|shared)\/(.*)$/i.exec(name);
+  if (ns) {
+    const kind = ns[1].toLowerCase() as SharedNamespace;
+    const dir = ctx.namespaces?.[kind];
+    if (!dir) throw new StoreError(`No such namespace: ${raw}`, 'NONEXISTENT');
+    let rest = ns[2];
+    // Every #... name is held to the strict rules (naming.md §1).
+    if (!rest || rest.includes('..') || rest.includes('//') || rest.includes('/~') || rest.startsWith('/') || rest.startsWith('~')) throw new StoreError(`Invalid mailbox name: ${raw}`, 'NOPERM');
+    if (isInbox(rest)) rest = 'INBOX';
+    const path = join(dir, rest);
+    if (!insideTree(path, dir)) throw new StoreError(`Invalid mailbox name: ${raw}`, 'NOPERM');
+    return { inbox: false, path, driver, name: `#${kind}/${rest}`, namespace: kind };
+  }
   if (name.startsWith('#')) throw new StoreError(`No such namespace: ${raw}`, 'NONEXISTENT');
   const confined = ctx.restrict;
   if (confined && (name.includes('..') || name.includes('//') || name.includes('/~'))) throw new StoreError(`Invalid mailbox name: ${raw}`, 'NOPERM');
@@ -90,6 +138,7 @@ export function resolveName(raw: string, ctx: NameContext): Resolved {
   if (confined) {
     const n = normalize(path);
     if (n !== ctx.root && !n.startsWith(ctx.root.endsWith('/') ? ctx.root : ctx.root + '/')) throw new StoreError(`Invalid mailbox name: ${raw}`, 'NOPERM');
+    if (!insideTree(n, ctx.root)) throw new StoreError(`Invalid mailbox name: ${raw}`, 'NOPERM');
   }
   return { inbox: false, path, driver, name };
 }

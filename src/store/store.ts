@@ -11,7 +11,8 @@ import type { Driver, DriverContext } from './driver.js';
 import type { Identity } from '../auth/types.js';
 import type { Config } from '../config/index.js';
 import type { Log } from '../runtime/log.js';
-import { resolveName, isInbox, canonical, checkNewName, wildcardMatch, type NameContext } from './naming.js';
+import { resolveName, isInbox, canonical, checkNewName, wildcardMatch, type NameContext, type SharedNamespace, insideTree } from './naming.js';
+import { getpwnam } from '../runtime/posix.js';
 import { unixDriver, createUnixFile, isUnixFormat } from './drivers/unix/index.js';
 import { appendBytes } from './drivers/unix/mailbox.js';
 import { mbxDriver } from './drivers/mbx/index.js';
@@ -65,21 +66,56 @@ export class LocalStore implements Store {
     this.namespaces = {
       personal: [{ prefix: '', delimiter: '/' }],
       otherUsers: this.restrict ? [] : [{ prefix: '~', delimiter: '/' }],
-      shared: [],
+      shared: Object.keys(this.sharedNamespaces()).map((k) => ({ prefix: `#${k}/`, delimiter: '/' })),
     };
   }
 
-  private nameCtx(): NameContext {
-    return { root: this.root, home: this.id.home, restrict: this.restrict };
+  private nsDirs: Partial<Record<SharedNamespace, string>> | undefined;
+  /** The #ftp/, #public/ and #shared/ directories that exist (UW: homes of ftp, imappublic, imapshared). */
+  sharedNamespaces(): Partial<Record<SharedNamespace, string>> {
+    if (this.nsDirs) return this.nsDirs;
+    const out: Partial<Record<SharedNamespace, string>> = {};
+    const users: Record<SharedNamespace, string> = { ftp: 'ftp', public: 'imappublic', shared: 'imapshared' };
+    for (const kind of ['shared', 'ftp', 'public'] as const) {
+      if (kind === 'shared' && this.id.anonymous) continue; // UW: not for anonymous
+      const set = this.cfg.str(`${kind}-directory`);
+      if (set === 'none') continue;
+      let dir = set;
+      if (!dir) {
+        try {
+          dir = getpwnam(users[kind])?.dir ?? '';
+        } catch {
+          dir = '';
+        }
+      }
+      try {
+        if (dir && dir !== '/' && statSync(dir).isDirectory()) out[kind] = dir;
+      } catch {
+        /* not there: no such namespace */
+      }
+    }
+    this.nsDirs = out;
+    return out;
   }
 
-  driverContext(): DriverContext {
+  private nameCtx(): NameContext {
+    return { root: this.root, home: this.id.home, restrict: this.restrict, namespaces: this.sharedNamespaces() };
+  }
+
+  driverContext(ns?: SharedNamespace): DriverContext {
+    const fileMode = ns ? this.cfg.int(`${ns}-protection`) : this.cfg.int('mailbox-protection');
+    // Directories: the file mode plus search bits where a class may read or write (UW get_dir_protection).
+    let dirMode = this.cfg.int('directory-protection');
+    if (ns) {
+      dirMode = fileMode;
+      for (const [rw, x] of [[0o600, 0o100], [0o060, 0o010], [0o006, 0o001]]) if (fileMode & rw) dirMode |= x;
+    }
     return {
       user: this.id.user,
       hostname: this.hostname,
       log: this.log,
-      fileMode: this.cfg.int('mailbox-protection'),
-      dirMode: this.cfg.int('directory-protection'),
+      fileMode,
+      dirMode,
       dotLockTimeout: this.cfg.int('dot-lock-timeout'),
       lockDirectory: this.cfg.str('lock-directory'),
       lockWait: this.cfg.int('lock-wait'),
@@ -298,7 +334,7 @@ export class LocalStore implements Store {
     const r = resolveName(name, this.nameCtx());
     if (r.inbox && !r.driver) throw new StoreError("Can't create INBOX", 'ALREADYEXISTS');
     checkNewName(r.name);
-    const ctx = this.driverContext();
+    const ctx = this.driverContext(r.namespace);
     const path = r.inbox ? join(this.id.mailRoot ?? this.id.home, 'INBOX') : r.path!;
     const dirOnly = name.endsWith('/');
     // Parent directories, created with the directory protection.
@@ -306,7 +342,7 @@ export class LocalStore implements Store {
     this.mkdirs(parent, ctx.dirMode, name);
     if (dirOnly) return;
     if (existsSync(path)) throw new StoreError(`Can't create mailbox ${name}: mailbox already exists`, 'ALREADYEXISTS');
-    const fmt = r.driver ?? this.cfg.str('new-mailbox-format');
+    const fmt = r.driver ?? ((r.namespace && this.cfg.str(`${r.namespace}-mailbox-format`)) || this.cfg.str('new-mailbox-format'));
     const d = this.drivers.find((x) => x.name === fmt);
     if (!d) throw new StoreError(`Can't create mailbox ${name}: ${fmt} format is not available`, 'CANNOT');
     await d.create(path, ctx);
@@ -432,10 +468,21 @@ export class LocalStore implements Store {
   async list(reference: string, pattern: string): Promise<ListEntry[]> {
     if (pattern === '') {
       // The hierarchy root and delimiter.
-      return [{ name: reference.startsWith('~') ? reference.replace(/\/.*/, '/') : '', delimiter: '/', attributes: ['\\Noselect'] }];
+      const nsRef = /^#(ftp|public|shared)\//i.exec(reference);
+      const root = nsRef ? `#${nsRef[1].toLowerCase()}/` : reference.startsWith('~') ? reference.replace(/\/.*/, '/') : '';
+      return [{ name: root, delimiter: '/', attributes: ['\\Noselect'] }];
     }
     let full = reference + pattern;
-    if (pattern.startsWith('/') || pattern.startsWith('~')) full = pattern;
+    if (pattern.startsWith('/') || pattern.startsWith('~') || pattern.startsWith('#')) full = pattern;
+    // #ftp/, #public/ and #shared/: the namespace's directory, names given with the prefix.
+    const nsm = /^#(ftp|public|shared)\//i.exec(full);
+    let nsRoot: string | undefined;
+    if (nsm) {
+      const kind = nsm[1].toLowerCase() as SharedNamespace;
+      nsRoot = this.sharedNamespaces()[kind];
+      if (!nsRoot || full.includes('..') || full.includes('//')) return [];
+      full = `#${kind}/${full.slice(nsm[0].length)}`;
+    } else if (full.startsWith('#')) return [];
     if ((full.match(/[*%]/g)?.length ?? 0) > 10) throw new StoreError('Excessive wildcards in LIST/LSUB', 'CANNOT');
     if (this.restrict && (full.startsWith('/') || full.startsWith('~') || full.includes('..'))) return [];
     const out: ListEntry[] = [];
@@ -450,7 +497,8 @@ export class LocalStore implements Store {
     const prefixDir = fixed.includes('/') ? fixed.slice(0, fixed.lastIndexOf('/') + 1) : '';
     let base: string;
     let namePrefix = prefixDir;
-    if (prefixDir.startsWith('/')) base = prefixDir;
+    if (nsRoot) base = join(nsRoot, prefixDir.slice(prefixDir.indexOf('/') + 1));
+    else if (prefixDir.startsWith('/')) base = prefixDir;
     else if (prefixDir.startsWith('~/')) base = join(this.root, prefixDir.slice(2));
     else if (prefixDir.startsWith('~')) {
       // ~user/ lists another user's tree in the form given.
@@ -484,6 +532,8 @@ export class LocalStore implements Store {
         const path = join(dir, n);
         const name = namePrefix + rel + n;
         if (isInbox(name) && !namePrefix && !rel) continue; // the home INBOX file is INBOX itself
+        // Confined users never see (or follow) a symbolic link that leads out of their tree.
+        if (this.restrict && !nsRoot && !insideTree(path, this.root)) continue;
         let st;
         try {
           st = statSync(path);

@@ -265,3 +265,44 @@ describe('mailbox formats in names and LIST (UW #driver. prefixes, dual-use mix 
     expect(r).toContain('* 1 EXISTS'); // the spool's message moved in
   });
 });
+
+describe('shared namespaces (#public/, #shared/, #ftp/)', () => {
+  it('NAMESPACE lists them; CREATE uses the namespace\'s protection and format; LIST, APPEND, SELECT; no escape', async () => {
+    fmt = 'unix';
+    sb = makeSandbox();
+    const { mkdirSync, chmodSync, statSync } = await import('node:fs');
+    const pub = join(sb.root, 'public');
+    mkdirSync(pub);
+    chmodSync(pub, 0o1777);
+    sb.setConfig({ 'public-directory': pub, 'public-mailbox-format': 'mix', 'shared-directory': 'none', 'ftp-directory': 'none' });
+    const c = spawnDaemon(sb, 'imapd');
+    clients.push(c);
+    await c.readLine();
+    let r = await c.command('a', 'NAMESPACE');
+    expect(r[0]).toBe('* NAMESPACE (("" "/")) (("~" "/")) (("#public/" "/"))');
+    r = await c.command('b', 'CREATE #public/notes');
+    expect(r.at(-1)).toBe('b OK CREATE completed');
+    expect(statSync(join(pub, 'notes')).mode & 0o777).toBe(0o777);
+    expect(statSync(join(pub, 'notes', '.mixmeta')).mode & 0o777).toBe(0o666);
+    r = await c.command('c', 'CREATE #driver.unix/#public/flat');
+    expect(r.at(-1)).toBe('c OK CREATE completed');
+    expect(statSync(join(pub, 'flat')).mode & 0o777).toBe(0o666);
+    r = await c.command('d', 'APPEND #public/notes {21+}\r\nSubject: shared\r\n\r\nhi');
+    expect(r.at(-1)).toMatch(/^d OK \[APPENDUID \d+ 1\]/);
+    r = await c.command('e', 'LIST "" "#public/%"');
+    expect(r).toContain('* LIST (\\HasNoChildren) "/" #public/notes');
+    expect(r.some((l) => /^\* LIST \(\\NoInferiors \\(Un)?Marked\) "\/" #public\/flat$/.test(l))).toBe(true);
+    r = await c.command('f', 'LIST "#public/" "%"');
+    expect(r).toContain('* LIST (\\HasNoChildren) "/" #public/notes');
+    r = await c.command('g', 'LIST "#public/" ""');
+    expect(r[0]).toBe('* LIST (\\Noselect) "/" #public/');
+    r = await c.command('h', 'LIST "" "*"');
+    expect(r.some((l) => l.includes('#public'))).toBe(false); // namespaces are listed only when asked for
+    r = await c.command('i', 'SELECT #PUBLIC/notes');
+    expect(r).toContain('* 1 EXISTS');
+    r = await c.command('j', 'CREATE #public/../escape');
+    expect(r.at(-1)).toMatch(/^j NO .*Invalid mailbox name/);
+    r = await c.command('k', 'SELECT #shared/x');
+    expect(r.at(-1)).toMatch(/^k NO .*No such namespace/);
+  });
+});
