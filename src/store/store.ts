@@ -19,6 +19,10 @@ import { mbxDriver } from './drivers/mbx/index.js';
 import { mixDriver, isMixDir } from './drivers/mix/index.js';
 import { dotLock, lockFileExclusive, unlockFile } from './lock/index.js';
 import { setJournalFallback } from './journal.js';
+import { setScanCacheDir } from './drivers/unix/cache.js';
+
+/** The per-user directory of persistent mbox scans (drivers/unix/cache.ts); never listed. */
+const SCAN_CACHE = '.uwimap-cache';
 
 const SUBSCRIPTIONS = '.mailboxlist';
 
@@ -53,6 +57,7 @@ export class LocalStore implements Store {
     this.restrict = o.identity.restrict || (!o.identity.virtual && o.config.bool('restrict-system-users'));
     // Journals for mailboxes in directories we cannot write (see journal.ts).
     setJournalFallback(o.identity.mailRoot ?? o.identity.home);
+    setScanCacheDir(o.config.bool('scan-cache') ? join(o.identity.mailRoot ?? o.identity.home, SCAN_CACHE) : undefined);
     // UW's probe order: mix, mbx, then unix.
     this.drivers = [...(o.drivers ?? [mixDriver, mbxDriver]), unixDriver];
     // A virtual user's mail root appears on first login.
@@ -528,7 +533,7 @@ export class LocalStore implements Store {
         if (mixDir && n.startsWith('.mix')) continue; // the format's own files
         if (hide && n.startsWith('.')) continue;
         if (n.startsWith('.') && (n.endsWith('.uwjournal') || n.endsWith('.lock'))) continue;
-        if (n.endsWith('.lock')) continue;
+        if (n.endsWith('.lock') || n === SCAN_CACHE) continue;
         const path = join(dir, n);
         const name = namePrefix + rel + n;
         if (isInbox(name) && !namePrefix && !rel) continue; // the home INBOX file is INBOX itself

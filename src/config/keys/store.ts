@@ -98,6 +98,13 @@ export const storeKeys: KeyDef[] = [
     description: 'Format of mailboxes created in #shared/ without a #driver. prefix. Empty: new-mailbox-format.',
   },
   {
+    key: 'scan-cache',
+    type: 'bool',
+    default: true,
+    section: 'Mail store',
+    description: 'Keep the scan of each traditional mbox in <mail root>/.uwimap-cache, keyed by device, inode, size, mtime and ctime, so that the next session opens an unchanged mailbox without reading it through (beyond UW).',
+  },
+  {
     key: 'mailbox-protection',
     type: 'mode',
     default: 0o600,

@@ -10,6 +10,7 @@ import { scanMailbox, type ScannedMessage } from './scan.js';
 import { pseudoMessage, statusBlock, appendBlock, pad10, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
 import { beginJournal, recoverJournal } from '../../journal.js';
+import { loadScan, saveScan } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
 import { prepareForMbox } from './convert.js';
 
@@ -29,6 +30,8 @@ interface Snapshot {
   size: number;
   ino: number;
   ctimeNs: bigint;
+  dev?: number;
+  mtimeNs?: bigint;
 }
 
 function parseImapHeader(v: string | undefined): { uidValidity: number; uidLast: number; keywords: string[] } | undefined {
@@ -194,7 +197,7 @@ export class UnixMailbox implements Mailbox {
 
   private snapshot(): Snapshot {
     const st = fstatSync(this.fd, { bigint: true });
-    return { size: Number(st.size), ino: Number(st.ino), ctimeNs: st.ctimeNs };
+    return { size: Number(st.size), ino: Number(st.ino), ctimeNs: st.ctimeNs, dev: Number(st.dev), mtimeNs: st.mtimeNs };
   }
   private changedOnDisk(): boolean {
     const s = this.snapshot();
@@ -204,7 +207,9 @@ export class UnixMailbox implements Mailbox {
   /** Parse the whole file and rebuild the message list (diffing against the old one). */
   private fullScan(initial: boolean): void {
     const snap = this.snapshot();
-    const { messages } = scanMailbox(this.fd, 0, snap.size);
+    // A new process opening a mailbox nobody changed since the last session: the cached scan.
+    const cached = initial ? loadScan(cacheKey(snap)) : undefined;
+    const messages = cached ?? scanMailbox(this.fd, 0, snap.size).messages;
     this.snap = snap;
     let list = messages;
     this.pseudo = undefined;
@@ -763,12 +768,22 @@ export class UnixMailbox implements Mailbox {
         else await this.checkpoint();
       }
     } finally {
+      // Leave the scan for the next session if the file is as we last saw it.
+      try {
+        if (!this.changedOnDisk()) saveScan(cacheKey(this.snap), this.pseudo ? [this.pseudo, ...this.msgs.map((m) => m.rec)] : this.msgs.map((m) => m.rec));
+      } catch {
+        /* no cache */
+      }
       this.closed = true;
       this.unsubscribeKod?.();
       this.lockT?.release();
       closeSync(this.fd);
     }
   }
+}
+
+function cacheKey(s: Snapshot) {
+  return { dev: s.dev ?? 0, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs ?? 0n, ctimeNs: s.ctimeNs };
 }
 
 function posixFlockShared(fd: number): boolean {

@@ -1,0 +1,57 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { unixDriver } from '../../../../src/store/drivers/unix/index.js';
+import { setScanCacheDir } from '../../../../src/store/drivers/unix/cache.js';
+import type { DriverContext } from '../../../../src/store/driver.js';
+
+const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
+let dir = '';
+afterEach(() => {
+  setScanCacheDir(undefined);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = '';
+});
+const ctx = (): DriverContext => ({ user: 'u', hostname: 'h', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: dir, defaultKeywords: [] });
+const msg = (i: number) => `From a${i}@example.com Mon Jan  2 03:04:05 2023\nSubject: m${i} \xe9t\xe9\nX-Status: ${i % 3 ? '' : 'F'}\n\nbody ${i}\n${'line\n'.repeat(i % 5)}\n`;
+
+async function view(path: string) {
+  const mb = await unixDriver.open(path, 'box', ctx(), { readOnly: true });
+  const out = [];
+  for (const m of mb.messages()) out.push({ ...m, flags: [...m.flags], text: (await mb.read(m.uid))!.toString('latin1') });
+  const v = { uidValidity: mb.uidValidity, uidNext: mb.uidNext, msgs: out };
+  await mb.close();
+  return v;
+}
+
+describe('persistent scan cache of traditional mailboxes', () => {
+  it('a later session uses the cached scan of an unchanged file, with the same result as a scan', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'uw-cache-'));
+    const cache = join(dir, '.uwimap-cache');
+    const path = join(dir, 'box');
+    let s = '';
+    for (let i = 0; i < 40; i++) s += msg(i);
+    writeFileSync(path, s, 'latin1');
+    // Without a cache: the reference.
+    await (await unixDriver.open(path, 'box', ctx(), {})).close(); // assigns UIDs, claims \Recent
+    const reference = await view(path);
+    setScanCacheDir(cache);
+    const first = await view(path);
+    expect(readdirSync(cache).length).toBe(1);
+    const entry = join(cache, readdirSync(cache)[0]);
+    const st = statSync(path, { bigint: true });
+    expect(readFileSync(entry, 'latin1').split('\n')[0]).toBe(`1 ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`);
+    const cached = await view(path);
+    expect(first).toEqual(reference);
+    expect(cached).toEqual(reference);
+    // Any change to the file (here mail delivered behind our back) makes the entry stale.
+    appendFileSync(path, msg(99), 'latin1');
+    const after = await view(path);
+    expect(after.msgs.length).toBe(41);
+    expect(after.msgs[40].text).toContain('Subject: m99');
+    // A damaged entry is ignored.
+    writeFileSync(entry, readFileSync(entry, 'latin1').split('\n')[0] + '\n[{"garbage', 'latin1');
+    expect((await view(path)).msgs.length).toBe(41);
+  });
+});
