@@ -4,6 +4,7 @@
  * 12-byte Status line, UIDL from UIDVALIDITY and UID, LAST, deletions applied
  * only at QUIT. Commands are processed strictly in order, so pipelining works.
  */
+import { loginDelayLeft, expirePolicy, expireDue } from './policy.js';
 import type { Connection } from '../runtime/connection.js';
 import type { ServerContext, TerminateReason } from '../runtime/daemon.js';
 import type { AuthContext, Identity } from '../auth/types.js';
@@ -145,6 +146,15 @@ export class Pop3Session {
         if (update && !mb.readOnly) {
           const seen = this.msgs.filter((m) => m.retrieved && !m.deleted && !m.info.flags.has('\\Seen')).map((m) => m.info.uid);
           const dele = this.msgs.filter((m) => m.deleted).map((m) => m.info.uid);
+          // EXPIRE (RFC 2449): 0 = retrieved messages go now; N = N days after their first retrieval.
+          const expire = expirePolicy(this.ctx.config.str('pop3-expire'));
+          if (expire === 0) {
+            for (const m of this.msgs) if (m.retrieved && !m.deleted) dele.push(m.info.uid);
+          } else if (typeof expire === 'number' && this.identity) {
+            const live = this.msgs.filter((m) => !m.deleted);
+            const due = expireDue(this.identity.mailRoot ?? this.identity.home, mb.uidValidity, live.map((m) => m.info.uid), live.filter((m) => m.retrieved).map((m) => m.info.uid), expire);
+            dele.push(...due);
+          }
           if (seen.length) await mb.store(seen, 'add', ['\\Seen']);
           if (dele.length) {
             await mb.store(dele, 'add', ['\\Deleted']);
@@ -211,7 +221,12 @@ export class Pop3Session {
 
   private capa(): string {
     const auth = this.ctx.auth();
-    const lines = ['TOP', 'LOGIN-DELAY 180', 'UIDL', 'PIPELINING', 'RESP-CODES', 'AUTH-RESP-CODE'];
+    const lines = ['TOP'];
+    const delay = this.ctx.config.int('pop3-login-delay');
+    if (delay > 0) lines.push(`LOGIN-DELAY ${delay}`);
+    const expire = expirePolicy(this.ctx.config.str('pop3-expire'));
+    if (expire !== undefined) lines.push(`EXPIRE ${expire}`);
+    lines.push('UIDL', 'PIPELINING', 'RESP-CODES', 'AUTH-RESP-CODE');
     if (!this.conn.isTls && this.conn.canStartTls && this.state === 'auth') lines.push('STLS');
     if (auth.plaintextAllowed(this.actx())) lines.push('USER');
     const mechs = auth.mechanisms(this.actx());
@@ -327,9 +342,18 @@ export class Pop3Session {
     }
     this.identity = id;
     this.user = id.user;
+    const delay = this.ctx.config.int('pop3-login-delay');
+    if (delay > 0 && this.ctx.config.bool('pop3-login-delay-enforce')) {
+      const left = loginDelayLeft(id.mailRoot ?? id.home, delay);
+      if (left > 0) {
+        this.ctx.log.info(`Login delay user=${id.user} host=${this.host} wait=${left}s`);
+        await this.out(`-ERR [LOGIN-DELAY] Minimum time between logins is ${delay} seconds, try again in ${left} seconds\r\n`);
+        return this.finish(false);
+      }
+    }
     this.ctx.log.info(mech ? `Auth user=${id.user} host=${this.host} mech=${mech}` : `Login user=${id.user} host=${this.host}`);
     try {
-      this.mb = await this.store.open('INBOX', { exclusive: true, idleSince: () => this.lastActivity });
+      this.mb = await this.store.open('INBOX', { exclusive: true, idleSince: () => this.lastActivity, kodIdleMs: this.ctx.config.int('pop3-kiss-of-death-idle') * 1000 });
     } catch (e) {
       if (e instanceof StoreError && e.code === 'INUSE') {
         await this.out("-ERR [IN-USE] Can't get lock.  Mailbox in use\r\n");

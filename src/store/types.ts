@@ -144,6 +144,8 @@ export interface OpenOptions {
    * death is honoured only after five idle minutes, as UW's ipop3d does.
    */
   idleSince?: () => number;
+  /** How long (ms) the session must have been idle for a kiss of death to be honoured (default 5 minutes). */
+  kodIdleMs?: number;
 }
 
 export interface ListEntry {

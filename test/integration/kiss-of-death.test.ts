@@ -90,4 +90,35 @@ describe('POP3 holds its mailbox alone', () => {
     a.send('QUIT');
     expect(await a.readLine()).toBe('+OK Sayonara');
   }, 40000);
+
+  it('an abandoned POP3 session (idle past pop3-kiss-of-death-idle) gives the mailbox to a newcomer; its DELE is not applied', async () => {
+    prepare();
+    const { withVirtualUsers } = await import('../helpers/servers.js');
+    withVirtualUsers(sb, { pat: 'pw' }, { plaintext: 'always', 'pop3-kiss-of-death-idle': '2' });
+    // Give pat one message through IMAP first.
+    const i = spawnDaemon(sb, 'imapd');
+    await i.readLine();
+    await i.command('a', 'LOGIN pat pw');
+    await i.command('b', 'APPEND INBOX {21+}\r\nSubject: kod\r\n\r\nbody\r\n');
+    await i.command('c', 'LOGOUT');
+    const a = spawnDaemon(sb, 'ipop3d');
+    await a.readLine();
+    a.write('USER pat\r\nPASS pw\r\n');
+    await a.readLine();
+    expect(await a.readLine()).toBe('+OK Mailbox open, 1 messages');
+    a.send('DELE 1');
+    expect(await a.readLine()).toBe('+OK Message deleted');
+    // a falls silent (a client that died without closing the connection).
+    await new Promise((r) => setTimeout(r, 2500));
+    const b = spawnDaemon(sb, 'ipop3d');
+    await b.readLine();
+    b.write('USER pat\r\nPASS pw\r\n');
+    await b.readLine();
+    expect(await b.readLine(30000)).toBe('+OK Mailbox open, 1 messages');
+    expect(await a.readLine()).toBe('-ERR Received Kiss of Death');
+    expect(await a.exited).not.toBeNull();
+    expect(sb.log()).toMatch(/Killed \(lost mailbox lock\) user=pat/);
+    b.send('QUIT');
+    expect(await b.readLine()).toBe('+OK Sayonara');
+  }, 40000);
 });

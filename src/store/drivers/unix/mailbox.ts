@@ -166,7 +166,7 @@ export class UnixMailbox implements Mailbox {
   private kissOfDeath(): void {
     if (this.closed) return;
     // An active POP3 session keeps its lock (UW: only after 5 idle minutes).
-    if (this.opts.idleSince && Date.now() - this.opts.idleSince() < 5 * 60_000) {
+    if (this.opts.idleSince && Date.now() - this.opts.idleSince() < (this.opts.kodIdleMs ?? 5 * 60_000)) {
       this.ctx.log.info(`Kiss of death ignored: session active within the last 5 minutes (${this.path})`);
       return;
     }
