@@ -3,6 +3,7 @@
  * default), the module chain, SASL, APOP, throttling of password guessing
  * shared between processes, and UW's log lines (never a password).
  */
+import { join } from 'node:path';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { AuthContext, Authenticator, CheckpwModule, Identity, SaslExchange } from './types.js';
@@ -117,7 +118,23 @@ export class ModuleAuthenticator implements Authenticator {
     return id;
   }
 
+  /**
+   * The identity of an anonymous session (UW: /etc/anonymous.newsgroups
+   * exists): the unprivileged "nobody" account, confined, its names relative
+   * to the #ftp/ directory, no INBOX of its own.
+   */
+  anonymousIdentity(trace: string, ctx: AuthContext): Identity {
+    const pw = getpwnam('nobody');
+    if (!pw) throw new AuthError('Anonymous login not available', 'no nobody user');
+    let home = this.cfg.str('ftp-directory');
+    if (!home || home === 'none') home = (home === 'none' ? undefined : getpwnam('ftp')?.dir) ?? '/var/empty';
+    this.log.info(`Login anonymous=${trace.replace(/[\r\n]/g, ' ').slice(0, 200)} host=[${ctx.remoteAddress}]`);
+    return { user: 'anonymous', uid: pw.uid, gid: pw.gid, groups: [pw.gid], home, mailRoot: undefined, inbox: join(home, 'INBOX'), restrict: true, virtual: false, anonymous: true, module: 'anonymous' };
+  }
+
   async login(user: string, password: string, ctx: AuthContext): Promise<Identity> {
+    // UW: LOGIN anonymous (any password, logged as the trace) when anonymous access is enabled.
+    if (user.toLowerCase() === 'anonymous' && this.anonymousAllowed()) return this.anonymousIdentity(password, ctx);
     await this.precheck(user, ctx);
     // UW: user*admin = authorise as user, authenticating as admin (who must be in group mailadm).
     let authz: string | undefined;
@@ -166,12 +183,7 @@ export class ModuleAuthenticator implements Authenticator {
       login: async (u, p, authz) => this.login(authz && authz !== u ? `${authz}*${u}` : u, p, ctx),
       secret: async (u) => this.cram.getSecret(u),
       scram: async (u) => this.sqlite.getScram(u),
-      anonymous: async (trace) => {
-        const pw = getpwnam('nobody');
-        if (!pw) throw new AuthError('Anonymous login not available', 'no nobody user');
-        this.log.info(`Login anonymous=${trace} host=[${ctx.remoteAddress}]`);
-        return { user: 'anonymous', uid: pw.uid, gid: pw.gid, groups: [pw.gid], home: pw.dir, restrict: true, virtual: false, anonymous: true, module: 'anonymous' };
-      },
+      anonymous: async (trace) => this.anonymousIdentity(trace, ctx),
     };
     const mech = mechanism.toUpperCase();
     const offered = this.mechanisms(ctx);

@@ -2,6 +2,8 @@
  * The imapd session: state machine, command dispatch, timers, and the one
  * place where mailbox changes become untagged responses (sync).
  */
+import { mailboxReferral } from './referrals.js';
+import { join } from 'node:path';
 import type { Connection } from '../runtime/connection.js';
 import type { ServerContext, TerminateReason } from '../runtime/daemon.js';
 import type { Identity, AuthContext } from '../auth/types.js';
@@ -50,6 +52,7 @@ export class ImapSession {
   private loginDeadline = 0;
   loginFailures = 0;
   private alertMtime = 0;
+  private userAlertMtime = 0;
   private closing = false;
   idling = false;
   private logoutReason = 'Logout';
@@ -328,6 +331,8 @@ export class ImapSession {
     try {
       const text = await cmd.run(this, tagText, tokens, uid);
       if (cmd.expungeOk !== undefined) await this.sync(cmd.expungeOk);
+      // New alerts go out with the command's other untagged data (right after LOGIN, too).
+      if (text !== null && this.state !== 'notauth' && !this.loggingOut) await this.showAlerts();
       if (text !== null) await this.send(`${tagText} OK ${text ?? `${uid ? 'UID ' : ''}${name} completed`}\r\n`);
     } catch (e) {
       if (e instanceof CommandError) {
@@ -361,17 +366,25 @@ export class ImapSession {
     setImmediate(() => void this.flush().then(() => this.finish()));
   }
 
-  /** /etc/imapd.alert lines as [ALERT], once per change. */
+  /**
+   * /etc/imapd.alert (alert-file) to every session, and the user's own
+   * ~/.imapalert once logged in, each line as `* OK [ALERT]`, once per change
+   * of the file (UW).
+   */
   private async showAlerts(): Promise<void> {
-    const path = this.ctx.config.str('alert-file');
-    if (!path) return;
-    try {
-      const st = statSync(path);
-      if (st.mtimeMs <= this.alertMtime) return;
-      this.alertMtime = st.mtimeMs;
-      for (const line of readFileSync(path, 'utf8').split('\n')) if (line.replace(/[\r\0]/g, '')) await this.send(`* OK [ALERT] ${line.replace(/[\r\0]/g, '')}\r\n`);
-    } catch {
-      /* no alert file */
+    const files: Array<[string, 'alertMtime' | 'userAlertMtime']> = [];
+    const global = this.ctx.config.str('alert-file');
+    if (global) files.push([global, 'alertMtime']);
+    if (this.identity && !this.identity.anonymous) files.push([join(this.identity.mailRoot ?? this.identity.home, '.imapalert'), 'userAlertMtime']);
+    for (const [path, key] of files) {
+      try {
+        const st = statSync(path);
+        if (!st.isFile() || st.mtimeMs <= this[key]) continue;
+        this[key] = st.mtimeMs;
+        for (const line of readFileSync(path, 'utf8').split('\n')) if (line.replace(/[\r\0]/g, '')) await this.send(`* OK [ALERT] ${line.replace(/[\r\0]/g, '')}\r\n`);
+      } catch {
+        /* no alert file */
+      }
     }
   }
 
@@ -404,6 +417,12 @@ export class ImapSession {
     this.view = [];
     this.state = 'auth';
     if (mb) await mb.close({ expunge: expunge && !mb.readOnly });
+  }
+
+  /** MAILBOX-REFERRALS: refuse names that live on another server, with the URL. */
+  checkReferral(name: string): void {
+    const url = mailboxReferral(this.ctx.config.str('mailbox-referrals'), name);
+    if (url) throw no('Remote mailbox', `REFERRAL ${url}`);
   }
 
   requireMailbox(): Mailbox {

@@ -69,7 +69,8 @@ export class LocalStore implements Store {
       }
     }
     this.namespaces = {
-      personal: [{ prefix: '', delimiter: '/' }],
+      // UW: an anonymous session has only the shared namespaces.
+      personal: this.id.anonymous ? [] : [{ prefix: '', delimiter: '/' }],
       otherUsers: this.restrict ? [] : [{ prefix: '~', delimiter: '/' }],
       shared: Object.keys(this.sharedNamespaces()).map((k) => ({ prefix: `#${k}/`, delimiter: '/' })),
     };

@@ -306,3 +306,50 @@ describe('shared namespaces (#public/, #shared/, #ftp/)', () => {
     expect(r.at(-1)).toMatch(/^k NO .*No such namespace/);
   });
 });
+
+describe('alerts and referrals', () => {
+  it('[ALERT] from the alert file and ~/.imapalert, once per change; LOGIN-REFERRALS and MAILBOX-REFERRALS', async () => {
+    fmt = 'unix';
+    sb = makeSandbox();
+    const { withVirtualUsers } = await import('../helpers/servers.js');
+    const { writeFileSync, mkdirSync, chownSync, utimesSync } = await import('node:fs');
+    const { IS_ROOT, TEST_UID, TEST_GID } = await import('../helpers/sandbox.js');
+    withVirtualUsers(sb, { dave: 'pw', moved: 'pw' }, { plaintext: 'always' });
+    const alert = join(sb.root, 'imapd.alert');
+    writeFileSync(alert, 'Maintenance tonight at 22:00\n');
+    const lr = join(sb.root, 'login-referrals');
+    writeFileSync(lr, '# moved users\nmoved imap://moved@mail2.example.com/\n');
+    const mr = join(sb.root, 'mailbox-referrals');
+    writeFileSync(mr, 'archive/ imap://archive.example.com/archive/\n');
+    sb.setConfig({ 'alert-file': alert, 'login-referrals': lr, 'mailbox-referrals': mr });
+    const root = join(sb.root, 'vmail', 'dave');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, '.imapalert'), 'Your quota is almost full\n');
+    if (IS_ROOT) for (const p of [root, join(root, '.imapalert')]) chownSync(p, TEST_UID, TEST_GID);
+    const c = spawnDaemon(sb, 'imapd');
+    clients.push(c);
+    expect(await c.readLine()).toMatch(/^\* OK \[CAPABILITY /);
+    expect(await c.readLine()).toBe('* OK [ALERT] Maintenance tonight at 22:00');
+    let r = await c.command('a', 'LOGIN moved pw');
+    expect(r.at(-1)).toBe('a NO [REFERRAL imap://moved@mail2.example.com/] Remote server');
+    r = await c.command('b', 'LOGIN dave pw');
+    expect(r.at(-1)).toMatch(/^b OK/);
+    expect(r).toContain('* OK [ALERT] Your quota is almost full');
+    expect(r).not.toContain('* OK [ALERT] Maintenance tonight at 22:00'); // already shown
+    r = await c.command('c', 'NOOP');
+    expect(r.some((l) => l.includes('[ALERT]'))).toBe(false);
+    writeFileSync(alert, 'Maintenance moved to 23:00\n');
+    const later = Date.now() / 1000 + 5;
+    utimesSync(alert, later, later);
+    r = await c.command('d', 'NOOP');
+    expect(r).toContain('* OK [ALERT] Maintenance moved to 23:00');
+    r = await c.command('e', 'SELECT archive/2019 mail');
+    expect(r.at(-1)).toMatch(/^e BAD/);
+    r = await c.command('f', 'SELECT "archive/2019 mail"');
+    expect(r.at(-1)).toBe('f NO [REFERRAL imap://archive.example.com/archive/2019%20mail] Remote mailbox');
+    r = await c.command('g', 'STATUS archive/x (MESSAGES)');
+    expect(r.at(-1)).toBe('g NO [REFERRAL imap://archive.example.com/archive/x] Remote mailbox');
+    r = await c.command('h', 'SELECT INBOX');
+    expect(r.at(-1)).toMatch(/^h OK/);
+  });
+});

@@ -36,6 +36,20 @@ imapKeys.push(
     description: 'Each line of this file is shown to every session as * OK [ALERT] (UW /etc/imapd.alert), again whenever it changes.',
   },
   {
+    key: 'login-referrals',
+    type: 'path',
+    default: '',
+    section: 'IMAP',
+    description: 'File of "<user> <imap URL>" lines: those users are sent to another server at login with NO [REFERRAL url] (RFC 2221 LOGIN-REFERRALS).',
+  },
+  {
+    key: 'mailbox-referrals',
+    type: 'path',
+    default: '',
+    section: 'IMAP',
+    description: 'File of "<mailbox name prefix> <imap URL prefix>" lines: SELECT, EXAMINE, STATUS, APPEND, CREATE and COPY/MOVE to such names answer NO [REFERRAL url] (RFC 2193 MAILBOX-REFERRALS).',
+  },
+  {
     key: 'idle-poll-interval',
     type: 'seconds',
     default: 5,

@@ -14,6 +14,7 @@ export const append: Command = {
   async run(s, _tag, args) {
     const name = mailboxName(args[0]);
     if (name === undefined) throw bad('Missing or invalid argument to APPEND');
+    s.checkReferral(name);
     if (s.identity?.anonymous) throw no('Anonymous may not APPEND');
     const messages: AppendMessage[] = [];
     let i = 1;

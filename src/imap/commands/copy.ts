@@ -15,6 +15,7 @@ async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean
   const name = mailboxName(args[1]);
   const cmd = move ? 'MOVE' : 'COPY';
   if (!setTok || setTok.type !== 'atom' || name === undefined || args.length !== 2) throw bad(`Missing or invalid argument to ${cmd}`);
+  s.checkReferral(name);
   if (s.identity?.anonymous) throw no(`Anonymous may not ${cmd}`);
   const uids = s.resolveSet(setTok.value, uid);
   if (!uids.length) {

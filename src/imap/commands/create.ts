@@ -8,6 +8,7 @@ export const create: Command = {
   async run(s, _tag, args) {
     const name = mailboxName(args[0]);
     if (name === undefined || args.length !== 1) throw bad('Missing or invalid argument to CREATE');
+    s.checkReferral(name);
     if (s.identity?.anonymous) throw no('Anonymous may not CREATE');
     await s.store!.create(name);
     return undefined;

@@ -4,9 +4,16 @@ import { AuthError } from '../../auth/types.js';
 import type { Command } from './types.js';
 import type { ImapSession } from '../session.js';
 import type { Identity } from '../../auth/types.js';
+import { loginReferral } from '../referrals.js';
 
 /** Common end of LOGIN and AUTHENTICATE: become the user, log as UW does, answer with the capabilities. */
 export async function loggedIn(s: ImapSession, id: Identity, mech?: string): Promise<string> {
+  // LOGIN-REFERRALS: this user's mail is served elsewhere.
+  const url = loginReferral(s.ctx.config.str('login-referrals'), id.user);
+  if (url) {
+    s.ctx.log.info(`Login referral user=${id.user} host=${s.hostLog} to=${url}`);
+    throw no('Remote server', `REFERRAL ${url}`);
+  }
   try {
     await s.enterUser(id);
   } catch (e) {

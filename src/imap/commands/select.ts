@@ -7,6 +7,7 @@ import type { Token } from '../parser.js';
 async function open(s: ImapSession, args: Token[], readOnly: boolean, cmd: string): Promise<string> {
   const name = mailboxName(args[0]);
   if (name === undefined || args.length !== 1) throw bad(`Missing or invalid argument to ${cmd}`);
+  s.checkReferral(name);
   if (s.mailbox) await s.deselect(false);
   const store = s.store!;
   const notices: string[] = [];

@@ -11,6 +11,7 @@ export const status: Command = {
     const name = mailboxName(args[0]);
     const items = args[1];
     if (name === undefined || !items || items.type !== 'list' || args.length !== 2) throw bad('Missing or invalid argument to STATUS');
+    s.checkReferral(name);
     let st: StatusInfo;
     if (s.mailbox && s.mailbox.name === (name.toUpperCase() === 'INBOX' ? 'INBOX' : name)) {
       await s.untagged(`NO CLIENT BUG DETECTED: STATUS on selected mailbox: ${name}`);
