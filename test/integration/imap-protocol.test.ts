@@ -353,3 +353,73 @@ describe('alerts and referrals', () => {
     expect(r.at(-1)).toMatch(/^h OK/);
   });
 });
+
+describe('imapd extensions, one by one (raw protocol)', () => {
+  it('EXAMINE, UNSELECT, BINARY, SORT, THREAD, SCAN, ID, ENABLE, WITHIN, UID EXPUNGE, UID MOVE, UNSUBSCRIBE, BADCHARSET, RENAME INBOX, STATUS', async () => {
+    fmt = 'unix';
+    sb = makeSandbox();
+    const user = spawnUser();
+    const mime = (n: number, subj: string, date: string, refs = '') =>
+      `From s${n}@example.com Mon Jan  2 03:04:05 2023\nDate: ${date}\nFrom: S${n} <s${n}@example.com>\nSubject: ${subj}\nMessage-ID: <t${n}@example.com>\n${refs}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=xx\n\n--xx\nContent-Type: text/plain\n\nhello ${n}\n--xx\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAECAw==\n--xx--\n\n`;
+    sb.writeFile(
+      join(sb.spool, user),
+      mime(1, 'banana', 'Mon, 2 Jan 2023 03:00:00 +0000') + mime(2, 'Re: banana', 'Tue, 3 Jan 2023 03:00:00 +0000', 'In-Reply-To: <t1@example.com>\nReferences: <t1@example.com>\n') + mime(3, 'apple', 'Wed, 4 Jan 2023 03:00:00 +0000'),
+      0o600,
+    );
+    const c = spawnDaemon(sb, 'imapd');
+    clients.push(c);
+    await c.readLine();
+    let r = await c.command('a', 'EXAMINE INBOX');
+    expect(r.at(-1)).toBe('a OK [READ-ONLY] EXAMINE completed');
+    r = await c.command('b', 'STORE 1 +FLAGS (\\Seen)');
+    expect(r.at(-1)).toMatch(/^b NO/);
+    r = await c.command('c', 'UNSELECT');
+    expect(r.at(-1)).toBe('c OK UNSELECT completed');
+    r = await c.command('c2', 'FETCH 1 FLAGS');
+    expect(r.at(-1)).toMatch(/^c2 BAD/); // no mailbox any more
+    await c.command('d', 'SELECT INBOX');
+    r = await c.command('e', 'FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2])');
+    expect(r[0]).toBe('* 1 FETCH (BINARY.SIZE[2] 4 BINARY[2] ~{4}\r\n\u0000\u0001\u0002\u0003)');
+    r = await c.command('f', 'SORT (SUBJECT REVERSE DATE) UTF-8 ALL');
+    expect(r[0]).toBe('* SORT 3 2 1');
+    r = await c.command('g', 'THREAD REFERENCES UTF-8 ALL');
+    expect(r[0]).toBe('* THREAD (1 2)(3)');
+    r = await c.command('h', 'THREAD ORDEREDSUBJECT UTF-8 ALL');
+    expect(r[0]).toBe('* THREAD (1 2)(3)'); // threads in order of their first message's date
+    r = await c.command('i', 'SEARCH CHARSET X-UNKNOWN SUBJECT x');
+    expect(r.at(-1)).toMatch(/^i NO \[BADCHARSET/);
+    r = await c.command('j', 'SEARCH YOUNGER 999999999');
+    expect(r[0]).toBe('* SEARCH 1 2 3');
+    r = await c.command('k', 'SEARCH OLDER 999999999');
+    expect(r[0]).toBe('* SEARCH');
+    r = await c.command('l', 'ID ("name" "test")');
+    expect(r[0]).toMatch(/^\* ID \(.*"name" /);
+    r = await c.command('m', 'ENABLE CONDSTORE');
+    expect(r.at(-1)).toMatch(/^m OK/);
+    await c.command('n', 'CREATE other');
+    r = await c.command('o', 'SCAN "" "*" "hello 2"');
+    expect(r.filter((l) => l.startsWith('* LIST'))).toEqual(['* LIST (\\NoInferiors) NIL INBOX']);
+    r = await c.command('p', 'UID MOVE 3 other');
+    expect(r.some((l) => /^\* OK \[COPYUID \d+ 3 1\]/.test(l))).toBe(true);
+    expect(r).toContain('* 3 EXPUNGE');
+    await c.command('q', 'STORE 1:2 +FLAGS.SILENT (\\Deleted)');
+    r = await c.command('r', 'UID EXPUNGE 2');
+    expect(r).toContain('* 2 EXPUNGE');
+    expect(r.some((l) => l === '* 1 EXPUNGE')).toBe(false);
+    await c.command('s', 'SUBSCRIBE other');
+    r = await c.command('t', 'UNSUBSCRIBE other');
+    expect(r.at(-1)).toBe('t OK UNSUBSCRIBE completed');
+    r = await c.command('u', 'LSUB "" "*"');
+    expect(r.filter((l) => l.startsWith('* LSUB'))).toEqual([]);
+    await c.command('v0', 'STORE 1 -FLAGS.SILENT (\\Deleted)');
+    await c.command('v', 'CLOSE');
+    r = await c.command('w', 'STATUS other (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)');
+    expect(r[0]).toMatch(/^\* STATUS other \(MESSAGES 1 RECENT 1 UIDNEXT 2 UIDVALIDITY \d+ UNSEEN 1\)$/);
+    r = await c.command('x', 'RENAME INBOX saved');
+    expect(r.at(-1)).toBe('x OK RENAME completed');
+    r = await c.command('y', 'STATUS saved (MESSAGES)');
+    expect(r[0]).toBe('* STATUS saved (MESSAGES 1)');
+    r = await c.command('z', 'STATUS INBOX (MESSAGES)');
+    expect(r[0]).toBe('* STATUS INBOX (MESSAGES 0)');
+  });
+});
