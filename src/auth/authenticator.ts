@@ -3,6 +3,7 @@
  * default), the module chain, SASL, APOP, throttling of password guessing
  * shared between processes, and UW's log lines (never a password).
  */
+import { PamModule } from './pam.js';
 import { join } from 'node:path';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -47,7 +48,7 @@ export class ModuleAuthenticator implements Authenticator {
         case 'nul':
           return new NulModule();
         case 'pam':
-          throw new Error('auth module pam is not available in this build; use passwd (shadow passwords through crypt(3))');
+          return new PamModule(cfg);
         default:
           throw new Error(`unknown auth module ${name}`);
       }

@@ -41,7 +41,7 @@ function readColonFile(path: string, name: string): string[] | undefined {
 }
 
 /** Supplementary groups of a system user from /etc/group (NSS-free fallback). */
-function groupsOf(user: string, gid: number): number[] {
+export function groupsOf(user: string, gid: number): number[] {
   const out = new Set<number>([gid]);
   try {
     for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {

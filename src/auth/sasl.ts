@@ -68,8 +68,8 @@ export function login(b: SaslBackend): SaslExchange {
   };
 }
 
-export function cramMd5(b: SaslBackend): SaslExchange {
-  const challenge = `<${process.pid}.${Math.floor(Date.now() / 1000)}@${b.host || hostname()}>`;
+/** CRAM-MD5 with UW's challenge `<pid.time@host>`; `challenge` is injectable for tests against RFC 2195. */
+export function cramMd5(b: SaslBackend, challenge = `<${process.pid}.${Math.floor(Date.now() / 1000)}@${b.host || hostname()}>`): SaslExchange {
   let sent = false;
   return {
     mechanism: 'CRAM-MD5',

@@ -10,6 +10,20 @@ export const authKeys: KeyDef[] = [
     description: 'Password-check modules in the order they are asked: passwd, sqlite, cram-md5, external, pam, nul. The first module that knows the user decides.',
   },
   {
+    key: 'pam-service-imap',
+    type: 'string',
+    default: 'imap',
+    section: 'Authentication',
+    description: 'PAM service name of imapd for the pam module (UW: imap; the file is /etc/pam.d/<name>).',
+  },
+  {
+    key: 'pam-service-pop',
+    type: 'string',
+    default: 'pop',
+    section: 'Authentication',
+    description: 'PAM service name of ipop3d and ipop2d for the pam module (UW: pop).',
+  },
+  {
     key: 'plaintext',
     type: 'enum',
     values: ['tls-only', 'always', 'never'],
