@@ -44,12 +44,19 @@ export class Throttle {
     if (!row || this.now() - row.last > WINDOW) return { count: 0, last: 0 };
     return row;
   }
+  /** Count one more failure, atomically (several processes update the same row at once). */
   private bump(key: string): number {
-    const cur = this.get(key);
-    const next = { count: cur.count + 1, last: this.now() };
+    const now = this.now();
     const db = this.open();
-    if (db) db.prepare('INSERT INTO failures (key, count, last) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET count = excluded.count, last = excluded.last').run(key, next.count, next.last);
-    else this.mem.set(key, next);
+    if (db) {
+      const row = db
+        .prepare('INSERT INTO failures (key, count, last) VALUES (?, 1, ?) ON CONFLICT(key) DO UPDATE SET count = CASE WHEN ? - last > ? THEN 1 ELSE count + 1 END, last = excluded.last RETURNING count')
+        .get(key, now, now, WINDOW) as { count: number };
+      return row.count;
+    }
+    const cur = this.get(key);
+    const next = { count: cur.count + 1, last: now };
+    this.mem.set(key, next);
     return next.count;
   }
 

@@ -160,6 +160,33 @@ describe('throttling shared through SQLite', () => {
     expect(t1.pendingDelay('u', '198.51.100.1')).toBe(0);
     expect(t1.recordFailure('u', '198.51.100.1')).toBe(3000);
   });
+  it('counts every failure when many processes fail at once (no lost updates)', async () => {
+    const c = files([]);
+    const { spawn } = await import('node:child_process');
+    const script = join(dir, 'fail.mjs');
+    const mod = new URL('../../../dist/auth/throttle.js', import.meta.url).pathname;
+    writeFileSync(
+      script,
+      `const { Throttle } = await import(${JSON.stringify(mod)});
+const cfg = { str: (k) => (k === 'state-directory' ? ${JSON.stringify(dir)} : ''), int: (k) => (k === 'login-failure-delay' ? 1 : 1000), bool: () => false };
+const t = new Throttle(cfg, { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} });
+for (let i = 0; i < 25; i++) t.recordFailure('mallory', '203.0.113.' + process.argv[2]);
+`,
+    );
+    const run = (n: number) => new Promise<number | null>((res) => spawn(process.execPath, [script, String(n)], { stdio: 'inherit' }).on('exit', res));
+    expect(await Promise.all([1, 2, 3, 4].map(run))).toEqual([0, 0, 0, 0]);
+    // 100 failures for the user: the next one counts 101, so the delay is at the cap.
+    c.set('login-failure-delay', 1);
+    c.set('login-failure-delay-max', 1000);
+    const t = new Throttle(c, noLog);
+    const { default: Db } = await import('better-sqlite3');
+    const db = new Db(join(dir, 'throttle.sqlite'));
+    const rows = db.prepare('SELECT key, count FROM failures ORDER BY key').all() as Array<{ key: string; count: number }>;
+    db.close();
+    expect(rows.find((r) => r.key.includes('mallory'))?.count).toBe(100);
+    expect(rows.filter((r) => r.key.includes('203.0.113.')).map((r) => r.count)).toEqual([25, 25, 25, 25]);
+    expect(t.pendingDelay('mallory', '198.51.100.9')).toBeGreaterThan(0);
+  });
   it('limits logins per user per hour', () => {
     const c = files([]);
     c.set('max-sessions-per-user-hour', 2);
