@@ -7,7 +7,9 @@ import type { ImapValue } from '../mail/types.js';
 /** Encode a string as a quoted string when possible, else as a literal. */
 export function str(v: string | Buffer | null | undefined): Buffer {
   if (v === null || v === undefined) return Buffer.from('NIL');
-  const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+  // Strings from messages are octets held as latin1 (8-bit headers pass through unchanged); only text with
+  // code points above U+00FF (server-made Unicode) is sent as UTF-8.
+  const b = typeof v === 'string' ? Buffer.from(v, /[^\u0000-\u00ff]/.test(v) ? 'utf8' : 'latin1') : v;
   let safe = b.length < 1024;
   if (safe)
     for (let i = 0; i < b.length; i++) {

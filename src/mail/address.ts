@@ -117,7 +117,8 @@ export function parseAddressList(value: string, defaultHost = 'MISSING_DOMAIN'):
     }
     const at = ts.findIndex((t, idx) => idx >= k && t.t === 'special' && t.v === '@');
     const local = ts.slice(k, at < 0 ? undefined : at);
-    const mailbox = local.length ? local.map((t) => (t.t === 'qs' ? quoteLocal(t.v) : t.v)).join('') : null;
+    // The local part unquoted, as c-client's rfc822_cpy() and Dovecot give it.
+    const mailbox = local.length ? local.map((t) => t.v).join('') : null;
     const host = at < 0 ? null : ts.slice(at + 1).map((t) => t.v).join('') || null;
     return { mailbox, host, adl, comments };
   };
@@ -171,7 +172,9 @@ export function parseAddressList(value: string, defaultHost = 'MISSING_DOMAIN'):
       while (i < toks.length && toks[i].t === 'comment') i++;
       const spec = addrSpec(specToks);
       const name = words.length ? joinPhrase(words) : comments.length ? comments[0] : null;
-      out.push({ name, adl: spec.adl, mailbox: spec.mailbox, host: spec.host ?? (spec.mailbox ? defaultHost : null) });
+      // Never four NILs outside a group: clients read that as the end of a group.
+      if (!spec.mailbox && !spec.host) out.push({ name, adl: spec.adl, mailbox: 'MISSING_MAILBOX', host: defaultHost });
+      else out.push({ name, adl: spec.adl, mailbox: spec.mailbox, host: spec.host ?? (spec.mailbox ? defaultHost : null) });
       continue;
     }
     // plain addr-spec with optional comment as the name

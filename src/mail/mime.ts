@@ -85,6 +85,8 @@ function parsePart(buf: Buffer, start: number, end: number, depth: number, defau
       return part;
     }
     part.children = splitMultipart(buf, bodyStart, end, boundary, depth, subtype === 'digest' ? ['message', 'rfc822'] : ['text', 'plain']);
+    // A multipart with no parts gets one empty text/plain part (UW c-client, Dovecot): IMAP has no empty multipart.
+    if (!part.children.length) part.children = [{ start: end, bodyStart: end, end, fields: [], type: 'text', subtype: 'plain', params: [], encoding: '' }];
   } else if (type === 'message' && (subtype === 'rfc822' || subtype === 'global') && !['base64', 'quoted-printable'].includes(encoding)) {
     part.message = parsePart(buf, bodyStart, end, depth + 1, ['text', 'plain']);
   }
@@ -147,7 +149,7 @@ export function parseMessage(data: Buffer): ParsedMessage {
 export function countLines(buf: Buffer, start: number, end: number): number {
   let n = 0;
   for (let i = buf.indexOf(10, start); i >= 0 && i < end; i = buf.indexOf(10, i + 1)) n++;
-  if (end > start && buf[end - 1] !== 10) n++;
+  // Line feeds only, as UW c-client (rfc822.c) and Dovecot count: a last line without its end is not counted.
   return n;
 }
 
