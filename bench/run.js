@@ -13,7 +13,7 @@
 // Writes bench/out/results-<size>.json and bench/out/results-<size>.md.
 // Measures per step: median wall time, server CPU (utime+stime from /proc),
 // peak RSS (VmHWM) and PSS (smaps_rollup) of the server process.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, existsSync, copyFileSync, rmSync, writeFileSync, readFileSync, chownSync, mkdtempSync, chmodSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,16 @@ function servers() {
         writeFileSync(conf, `hostname = bench\nlog-target = none\nspool-directory = ${join(root, 'spool')}\nstate-directory = ${join(root, 'state')}\n`);
         return { cmd: process.execPath, args: [join(REPO, 'bin', 'imapd'), '--config', conf] };
       },
+      // POP3 has no pre-authentication: a virtual user whose mail root is the home, logged in untimed.
+      setupPop(home, root) {
+        const conf = join(root, 'uwimap-pop.conf');
+        const db = join(root, 'state', 'users.sqlite');
+        writeFileSync(conf, `hostname = bench\nlog-target = none\nspool-directory = ${join(root, 'spool')}\nstate-directory = ${join(root, 'state')}\nauth-modules = sqlite\nvirtual-users-db = ${db}\nvirtual-uid = ${UID}\nvirtual-gid = ${GID}\nvirtual-mail-root = ${home}\nplaintext = always\nlogin-failure-delay = 0\n`);
+        const r = spawnSync(process.execPath, [join(REPO, 'bin', 'uwimap-users'), '--config', conf, 'add', 'bench'], { input: 'bench\n', encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`uwimap-users: ${r.stderr}`);
+        if (IS_ROOT) for (const f of ['users.sqlite', 'users.sqlite-wal', 'users.sqlite-shm']) if (existsSync(join(root, 'state', f))) chownSync(join(root, 'state', f), UID, GID);
+        return { cmd: process.execPath, args: [join(REPO, 'bin', 'ipop3d'), '--config', conf], login: ['USER bench', 'PASS bench'] };
+      },
     },
   ];
   if (compareCmd) {
@@ -69,6 +79,12 @@ function servers() {
           `mail_location = mbox:~/mail:INBOX=~/mbox\nssl = no\nlog_path = /dev/null\ninfo_log_path = /dev/null\nbase_dir = ${join(root, 'dovecot-base')}\n`,
         );
         return { cmd: DOVECOT, args: ['-c', conf] };
+      },
+      setupPop(home, root) {
+        const conf = join(root, 'dovecot.conf');
+        writeFileSync(conf, `mail_location = mbox:~/mail:INBOX=~/mbox\nssl = no\nlog_path = /dev/null\ninfo_log_path = /dev/null\nbase_dir = ${join(root, 'dovecot-base')}\npop3_uidl_format = %08Xv%08Xu\n`);
+        // Pre-authenticated Dovecot POP3 starts in TRANSACTION state without a greeting.
+        return { cmd: '/usr/lib/dovecot/pop3', args: ['-c', conf], login: [], greeting: false };
       },
     });
   }
@@ -294,6 +310,8 @@ const WORKLOADS = [
     run: (s) => s.c.cmd('a', 'COPY 1:* copied'),
   },
   { name: 'logout', prep: (s) => s.c.cmd('p', 'SELECT INBOX'), logout: true },
+  { name: 'pop3-session', pop3: true },
+  { name: 'idle-50-sessions', idle: true },
 ];
 
 function median(a) {
@@ -338,6 +356,97 @@ async function runOne(server, wl, corpus, n) {
   }
 }
 
+/** POP3 session: STAT, LIST, UIDL, RETR every message, DELE every other one, QUIT (the update). */
+async function runPop(server, corpus, n) {
+  if (!server.setupPop) return { error: 'no POP3 command for this server' };
+  const env = freshHome(corpus);
+  try {
+    // Our virtual user's INBOX is <mail root>/INBOX; Dovecot's is ~/mbox.
+    if (server.name === 'ours') {
+      copyFileSync(join(env.home, 'mbox'), join(env.home, 'INBOX'));
+      if (IS_ROOT) chownSync(join(env.home, 'INBOX'), UID, GID);
+      rmSync(join(env.home, 'mbox'));
+    }
+    const { cmd, args, login, greeting } = server.setupPop(env.home, env.root);
+    const child = spawn(cmd, args, {
+      cwd: env.home,
+      env: { PATH: process.env.PATH, HOME: env.home, USER: 'nobody', LOGNAME: 'nobody', TZ: 'UTC' },
+      stdio: ['pipe', 'pipe', 'ignore'],
+      ...(IS_ROOT ? { uid: UID, gid: GID } : {}),
+    });
+    let buf = '';
+    let waiter = null;
+    child.stdout.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (waiter) waiter();
+    });
+    const exited = new Promise((r) => child.on('exit', r));
+    const line = async () => {
+      for (;;) {
+        const i = buf.indexOf('\n');
+        if (i >= 0) {
+          const l = buf.slice(0, i).replace(/\r$/, '');
+          buf = buf.slice(i + 1);
+          return l;
+        }
+        await Promise.race([new Promise((r) => (waiter = r)), exited.then(() => { throw new Error('pop3 server exited'); })]);
+      }
+    };
+    const multi = async (c) => {
+      child.stdin.write(c + '\r\n');
+      const first = await line();
+      if (!first.startsWith('+OK')) throw new Error(`${c} → ${first}`);
+      for (let l = await line(); l !== '.'; l = await line());
+    };
+    const single = async (c) => {
+      child.stdin.write(c + '\r\n');
+      const l = await line();
+      if (!l.startsWith('+OK')) throw new Error(`${c} → ${l}`);
+    };
+    if (greeting !== false) await line(); // greeting
+    for (const c of login) await single(c);
+    let peak = { hwm: 0, pss: 0 };
+    const sampler = setInterval(() => {
+      const m = procMem(child.pid);
+      peak = { hwm: Math.max(peak.hwm, m.hwm), pss: Math.max(peak.pss, m.pss) };
+    }, 25);
+    const cpu0 = procStat(child.pid);
+    const t0 = process.hrtime.bigint();
+    await single('STAT');
+    await multi('LIST');
+    await multi('UIDL');
+    for (let i = 1; i <= n; i++) await multi(`RETR ${i}`);
+    for (let i = 1; i <= n; i += 2) await single(`DELE ${i}`);
+    const cpu = (procStat(child.pid) - cpu0) * 1000;
+    await single('QUIT');
+    await exited;
+    const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+    clearInterval(sampler);
+    return { wall, cpu, ...peak };
+  } finally {
+    rmSync(env.root, { recursive: true, force: true });
+  }
+}
+
+/** Memory of idle logged-in sessions: 50 IMAP sessions with INBOX selected, median PSS each. */
+async function idleSessions(server, corpus) {
+  const env = freshHome(corpus);
+  const sessions = [];
+  try {
+    for (let i = 0; i < 50; i++) {
+      const s = await startSession(server, env);
+      await s.c.cmd('s', 'EXAMINE INBOX');
+      sessions.push(s);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const pss = sessions.map((s) => procMem(s.pid).pss);
+    return { wall: NaN, cpu: NaN, hwm: Math.max(...sessions.map((s) => procMem(s.pid).hwm)), pss: median(pss) };
+  } finally {
+    for (const s of sessions) await s.end();
+    rmSync(env.root, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   mkdirSync(OUT, { recursive: true });
   const corpus = join(OUT, `corpus-${COUNT}.mbox`);
@@ -354,7 +463,8 @@ async function main() {
     for (let rep = 0; rep < REPS; rep++) {
       for (const srv of list) {
         try {
-          results[wl.name][srv.name].push(await runOne(srv, wl, corpus, COUNT));
+          const r = wl.pop3 ? await runPop(srv, corpus, COUNT) : wl.idle ? (rep === 0 ? await idleSessions(srv, corpus) : null) : await runOne(srv, wl, corpus, COUNT);
+          if (r) results[wl.name][srv.name].push(r);
         } catch (e) {
           results[wl.name][srv.name].push({ error: String(e.message ?? e) });
         }
@@ -399,6 +509,8 @@ async function main() {
       .map((n) => (r[n].error ? `error | | ` : `${fmt(r[n].wallMs)} | ${fmt(r[n].cpuMs)} | ${fmt(r[n].peakRssMB)}`))
       .join(' | ')}${names.length > 1 ? ` | ${r.ratio ? r.ratio.toFixed(2) : '–'} |` : ''}\n`;
   }
+  const idle = rows.find((r) => r.workload === 'idle-50-sessions');
+  if (idle) md += `\nIdle logged-in IMAP sessions (50 open, INBOX examined): median PSS per session ${names.map((n) => `${n} ${fmt(idle[n].peakPssMB)} MB`).join(', ')}.\n`;
   writeFileSync(join(OUT, `results-${sizeName}.md`), md);
   process.stdout.write(md);
 }
