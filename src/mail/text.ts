@@ -80,7 +80,7 @@ const CHARSETS = [
   'US-ASCII', 'UTF-8', 'UTF-16', 'ISO-8859-1', 'ISO-8859-2', 'ISO-8859-3', 'ISO-8859-4', 'ISO-8859-5', 'ISO-8859-6', 'ISO-8859-7',
   'ISO-8859-8', 'ISO-8859-9', 'ISO-8859-10', 'ISO-8859-13', 'ISO-8859-14', 'ISO-8859-15', 'ISO-8859-16', 'WINDOWS-1250', 'WINDOWS-1251',
   'WINDOWS-1252', 'WINDOWS-1253', 'WINDOWS-1254', 'WINDOWS-1255', 'WINDOWS-1256', 'WINDOWS-1257', 'WINDOWS-1258', 'KOI8-R', 'KOI8-U',
-  'ISO-2022-JP', 'EUC-JP', 'SHIFT_JIS', 'GB2312', 'GBK', 'GB18030', 'BIG5', 'EUC-KR', 'ISO-2022-KR', 'TIS-620', 'VISCII',
+  'ISO-2022-JP', 'EUC-JP', 'SHIFT_JIS', 'GB2312', 'GBK', 'GB18030', 'BIG5', 'EUC-KR', 'TIS-620', 'VISCII',
 ];
 
 export function supportedCharsets(): string[] {
@@ -97,7 +97,12 @@ export function decodeCharset(bytes: Buffer, charset: string | undefined): strin
   const cs = (charset ?? 'us-ascii').toLowerCase();
   if (cs === 'us-ascii' || cs === 'utf-8' || cs === 'utf8' || cs === 'ascii') return bytes.toString('utf8');
   if (iconv().encodingExists(cs)) return iconv().decode(bytes, cs);
-  return bytes.toString('utf8');
+  // Charsets iconv-lite lacks (ISO-2022-JP and its relatives): the WHATWG decoder of Node's ICU.
+  try {
+    return new TextDecoder(cs).decode(bytes);
+  } catch {
+    return bytes.toString('utf8');
+  }
 }
 
 /** RFC 2047 encoded words → Unicode. Adjacent encoded words separated by whitespace are joined. */

@@ -236,3 +236,23 @@ describe('SORT and THREAD', () => {
     expect(decodeMimeWords('=?UTF-8?B?w6k=?= =?UTF-8?B?w6k=?=')).toBe('éé');
   });
 });
+
+describe('charsets UW lists in its FAQ', () => {
+  it('are supported for SEARCH and decode text in each', async () => {
+    const { isSupportedCharset, decodeCharset } = await import('../../../src/mail/index.js');
+    const { createRequire } = await import('node:module');
+    const iconv = createRequire(import.meta.url)('iconv-lite');
+    const samples: Array<[string, string]> = [
+      ['US-ASCII', 'plain'], ['UTF-8', 'Grüße €'], ['ISO-8859-1', 'Grüße'], ['ISO-8859-2', 'Łódź'], ['ISO-8859-5', 'Привет'], ['ISO-8859-7', 'Καλημέρα'],
+      ['ISO-8859-15', 'prix 10 €'], ['windows-1250', 'Łódź'], ['windows-1251', 'Привет'], ['windows-1252', '“quoted” – €'], ['KOI8-R', 'Привет'], ['KOI8-U', 'Привіт'],
+      ['ISO-2022-JP', 'こんにちは'], ['EUC-JP', 'こんにちは'], ['Shift_JIS', 'こんにちは'], ['GB2312', '你好'], ['Big5', '你好'], ['EUC-KR', '안녕하세요'],
+    ];
+    for (const [cs, text] of samples) {
+      expect(isSupportedCharset(cs), cs).toBe(true);
+      // iconv-lite cannot encode ISO-2022-JP: its bytes for こんにちは, by hand.
+      const bytes = cs === 'ISO-2022-JP' ? Buffer.from('1b244224332473244b2441244f1b2842', 'hex') : iconv.encode(text, cs);
+      expect(decodeCharset(bytes, cs), cs).toBe(text);
+    }
+    expect(isSupportedCharset('X-NO-SUCH-CHARSET')).toBe(false);
+  });
+});
