@@ -6,7 +6,7 @@
  * write and cannot be set back), and used instead of a scan while all of
  * them are unchanged. A stale or damaged entry is simply ignored.
  */
-import { openSync, closeSync, readFileSync, writeSync, renameSync, mkdirSync, unlinkSync, fsyncSync, constants } from 'node:fs';
+import { openSync, closeSync, readFileSync, writeSync, renameSync, mkdirSync, unlinkSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { ScannedMessage } from './scan.js';
 
@@ -61,7 +61,7 @@ export function saveScan(k: FileKey, recs: readonly ScannedMessage[]): void {
     try {
       writeSync(fd, `${keyText(k)}\n`, null, 'latin1');
       writeSync(fd, body, null, 'latin1');
-      fsyncSync(fd);
+      // No fsync: a cache entry torn by a crash fails to parse and is ignored.
     } finally {
       closeSync(fd);
     }

@@ -86,6 +86,8 @@ export class UnixMailbox implements Mailbox {
   private unsubscribeKod: (() => void) | undefined;
   private pending: MailboxChanges = emptyChanges();
   private closed = false;
+  /** Key of the file state whose scan came from the cache (nothing to save at close then). */
+  private cachedAt: string | undefined;
 
   private constructor(
     readonly path: string,
@@ -209,6 +211,7 @@ export class UnixMailbox implements Mailbox {
     const snap = this.snapshot();
     // A new process opening a mailbox nobody changed since the last session: the cached scan.
     const cached = initial ? loadScan(cacheKey(snap)) : undefined;
+    if (cached) this.cachedAt = keyText(snap);
     const messages = cached ?? scanMailbox(this.fd, 0, snap.size).messages;
     this.snap = snap;
     let list = messages;
@@ -770,7 +773,8 @@ export class UnixMailbox implements Mailbox {
     } finally {
       // Leave the scan for the next session if the file is as we last saw it.
       try {
-        if (!this.changedOnDisk()) saveScan(cacheKey(this.snap), this.pseudo ? [this.pseudo, ...this.msgs.map((m) => m.rec)] : this.msgs.map((m) => m.rec));
+        // (Not again when it came from the cache and nothing changed since.)
+        if (!this.changedOnDisk() && this.cachedAt !== keyText(this.snap)) saveScan(cacheKey(this.snap), this.pseudo ? [this.pseudo, ...this.msgs.map((m) => m.rec)] : this.msgs.map((m) => m.rec));
       } catch {
         /* no cache */
       }
@@ -780,6 +784,10 @@ export class UnixMailbox implements Mailbox {
       closeSync(this.fd);
     }
   }
+}
+
+function keyText(s: Snapshot): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 function cacheKey(s: Snapshot) {
