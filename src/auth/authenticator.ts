@@ -3,6 +3,7 @@
  * default), the module chain, SASL, APOP, throttling of password guessing
  * shared between processes, and UW's log lines (never a password).
  */
+import { sharedNamespaceDir } from '../store/user-dirs.js';
 import { PamModule } from './pam.js';
 import { join } from 'node:path';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -127,8 +128,7 @@ export class ModuleAuthenticator implements Authenticator {
   anonymousIdentity(trace: string, ctx: AuthContext): Identity {
     const pw = getpwnam('nobody');
     if (!pw) throw new AuthError('Anonymous login not available', 'no nobody user');
-    let home = this.cfg.str('ftp-directory');
-    if (!home || home === 'none') home = (home === 'none' ? undefined : getpwnam('ftp')?.dir) ?? '/var/empty';
+    const home = sharedNamespaceDir(this.cfg, 'ftp') ?? '/var/empty';
     this.log.info(`Login anonymous=${trace.replace(/[\r\n]/g, ' ').slice(0, 200)} host=[${ctx.remoteAddress}]`);
     return { user: 'anonymous', uid: pw.uid, gid: pw.gid, groups: [pw.gid], home, mailRoot: undefined, inbox: join(home, 'INBOX'), restrict: true, virtual: false, anonymous: true, module: 'anonymous' };
   }

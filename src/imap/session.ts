@@ -2,6 +2,7 @@
  * The imapd session: state machine, command dispatch, timers, and the one
  * place where mailbox changes become untagged responses (sync).
  */
+import { userRoot } from '../store/user-dirs.js';
 import { mailboxReferral } from './referrals.js';
 import { join } from 'node:path';
 import type { Connection } from '../runtime/connection.js';
@@ -328,11 +329,15 @@ export class ImapSession {
       await this.send(`${tagText} BAD Command unrecognized: ${uid ? 'UID ' : ''}${name}\r\n`);
       return;
     }
+    // New alerts go out with the command's other untagged data (right after LOGIN, too), once per command.
+    let alerted = false;
     try {
       const text = await cmd.run(this, tagText, tokens, uid);
       if (cmd.expungeOk !== undefined) await this.sync(cmd.expungeOk);
-      // New alerts go out with the command's other untagged data (right after LOGIN, too).
-      if (text !== null && this.state !== 'notauth' && !this.loggingOut) await this.showAlerts();
+      if (text !== null && this.state !== 'notauth' && !this.loggingOut) {
+        alerted = true;
+        await this.showAlerts();
+      }
       if (text !== null) await this.send(`${tagText} OK ${text ?? `${uid ? 'UID ' : ''}${name} completed`}\r\n`);
     } catch (e) {
       if (e instanceof CommandError) {
@@ -346,7 +351,7 @@ export class ImapSession {
         await this.send(`${tagText} NO ${name} failed: ${(e as Error).message}\r\n`);
       }
     }
-    if (this.state !== 'notauth') await this.showAlerts();
+    if (!alerted && this.state !== 'notauth') await this.showAlerts();
   }
 
   // -------------------------------------------------------------- logins
@@ -375,7 +380,7 @@ export class ImapSession {
     const files: Array<[string, 'alertMtime' | 'userAlertMtime']> = [];
     const global = this.ctx.config.str('alert-file');
     if (global) files.push([global, 'alertMtime']);
-    if (this.identity && !this.identity.anonymous) files.push([join(this.identity.mailRoot ?? this.identity.home, '.imapalert'), 'userAlertMtime']);
+    if (this.identity && !this.identity.anonymous) files.push([join(userRoot(this.identity), '.imapalert'), 'userAlertMtime']);
     for (const [path, key] of files) {
       try {
         const st = statSync(path);

@@ -79,10 +79,6 @@ export interface Address {
   host: string | null;
 }
 
-function quoteLocal(s: string): string {
-  return /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+$/.test(s) && !s.startsWith('.') && !s.endsWith('.') && !s.includes('..') ? s : `"${s.replace(/(["\\])/g, '\\$1')}"`;
-}
-
 /** Parse an address-list header value into IMAP address structures (groups as start/end markers). */
 export function parseAddressList(value: string, defaultHost = 'MISSING_DOMAIN'): Address[] {
   const toks = tokenize(value);

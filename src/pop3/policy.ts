@@ -7,12 +7,12 @@
  */
 import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync, renameSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { USER_CACHE_DIR } from '../store/user-dirs.js';
 
-export const POLICY_DIR = '.uwimap-cache';
 
 /** Seconds to wait before a login is allowed again (0 = allowed now); records this login when allowed. */
 export function loginDelayLeft(root: string, delaySec: number, now = Date.now()): number {
-  const dir = join(root, POLICY_DIR);
+  const dir = join(root, USER_CACHE_DIR);
   const stamp = join(dir, 'pop3-last-login');
   try {
     const last = statSync(stamp).mtimeMs;
@@ -45,7 +45,7 @@ export function expirePolicy(v: string): undefined | 'NEVER' | number {
  * file keeps only messages that still exist.
  */
 export function expireDue(root: string, uidValidity: number, present: number[], retrievedNow: number[], days: number, now = Date.now()): number[] {
-  const file = join(root, POLICY_DIR, 'pop3-retrieved');
+  const file = join(root, USER_CACHE_DIR, 'pop3-retrieved');
   const seen = new Map<number, number>();
   try {
     for (const line of readFileSync(file, 'latin1').split('\n')) {
@@ -65,7 +65,7 @@ export function expireDue(root: string, uidValidity: number, present: number[], 
     else keep.push(`${uidValidity} ${u} ${t}`);
   }
   try {
-    mkdirSync(join(root, POLICY_DIR), { recursive: true, mode: 0o700 });
+    mkdirSync(join(root, USER_CACHE_DIR), { recursive: true, mode: 0o700 });
     writeFileSync(`${file}.tmp`, keep.map((l) => l + '\n').join(''), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
   } catch {

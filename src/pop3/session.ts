@@ -4,6 +4,7 @@
  * 12-byte Status line, UIDL from UIDVALIDITY and UID, LAST, deletions applied
  * only at QUIT. Commands are processed strictly in order, so pipelining works.
  */
+import { userRoot } from '../store/user-dirs.js';
 import { loginDelayLeft, expirePolicy, expireDue } from './policy.js';
 import type { Connection } from '../runtime/connection.js';
 import type { ServerContext, TerminateReason } from '../runtime/daemon.js';
@@ -152,7 +153,7 @@ export class Pop3Session {
             for (const m of this.msgs) if (m.retrieved && !m.deleted) dele.push(m.info.uid);
           } else if (typeof expire === 'number' && this.identity) {
             const live = this.msgs.filter((m) => !m.deleted);
-            const due = expireDue(this.identity.mailRoot ?? this.identity.home, mb.uidValidity, live.map((m) => m.info.uid), live.filter((m) => m.retrieved).map((m) => m.info.uid), expire);
+            const due = expireDue(userRoot(this.identity), mb.uidValidity, live.map((m) => m.info.uid), live.filter((m) => m.retrieved).map((m) => m.info.uid), expire);
             dele.push(...due);
           }
           if (seen.length) await mb.store(seen, 'add', ['\\Seen']);
@@ -344,7 +345,7 @@ export class Pop3Session {
     this.user = id.user;
     const delay = this.ctx.config.int('pop3-login-delay');
     if (delay > 0 && this.ctx.config.bool('pop3-login-delay-enforce')) {
-      const left = loginDelayLeft(id.mailRoot ?? id.home, delay);
+      const left = loginDelayLeft(userRoot(id), delay);
       if (left > 0) {
         this.ctx.log.info(`Login delay user=${id.user} host=${this.host} wait=${left}s`);
         await this.out(`-ERR [LOGIN-DELAY] Minimum time between logins is ${delay} seconds, try again in ${left} seconds\r\n`);

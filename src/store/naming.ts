@@ -13,7 +13,8 @@ import { getpwnam } from '../runtime/posix.js';
 
 export const MAX_NAME = 256;
 
-export type SharedNamespace = 'ftp' | 'public' | 'shared';
+import type { SharedNamespace } from './user-dirs.js';
+export type { SharedNamespace };
 
 export interface NameContext {
   root: string;

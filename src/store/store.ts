@@ -3,6 +3,7 @@
  * CREATE/DELETE/RENAME, STATUS and APPEND, following UW c-client (naming.md,
  * formats.md §4).
  */
+import { USER_CACHE_DIR, sharedNamespaceDir, userRoot } from './user-dirs.js';
 import { existsSync, statSync, lstatSync, mkdirSync, readdirSync, rmdirSync, readFileSync, writeFileSync, renameSync, openSync, closeSync, appendFileSync, chmodSync, constants, readSync, ftruncateSync, fsyncSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import type { AppendMessage, AppendResult, ListEntry, Mailbox, MailboxChanges, Namespaces, OpenOptions, StatusInfo, Store } from './types.js';
@@ -11,8 +12,8 @@ import type { Driver, DriverContext } from './driver.js';
 import type { Identity } from '../auth/types.js';
 import type { Config } from '../config/index.js';
 import type { Log } from '../runtime/log.js';
-import { resolveName, isInbox, canonical, checkNewName, wildcardMatch, type NameContext, type SharedNamespace, insideTree } from './naming.js';
-import { getpwnam } from '../runtime/posix.js';
+import { resolveName, isInbox, canonical, checkNewName, wildcardMatch, type NameContext, insideTree } from './naming.js';
+import type { SharedNamespace } from './user-dirs.js';
 import { unixDriver, createUnixFile, isUnixFormat } from './drivers/unix/index.js';
 import { appendBytes } from './drivers/unix/mailbox.js';
 import { mbxDriver } from './drivers/mbx/index.js';
@@ -21,8 +22,6 @@ import { dotLock, lockFileExclusive, unlockFile } from './lock/index.js';
 import { setJournalFallback } from './journal.js';
 import { setScanCacheDir } from './drivers/unix/cache.js';
 
-/** The per-user directory of persistent mbox scans (drivers/unix/cache.ts); never listed. */
-const SCAN_CACHE = '.uwimap-cache';
 
 const SUBSCRIPTIONS = '.mailboxlist';
 
@@ -37,7 +36,6 @@ export interface StoreOptions {
 
 export class LocalStore implements Store {
   readonly delimiter = '/';
-  readonly namespaces: Namespaces;
   private readonly id: Identity;
   private readonly cfg: Config;
   private readonly log: Log;
@@ -56,8 +54,8 @@ export class LocalStore implements Store {
     this.root = o.identity.mailRoot ?? (sub ? join(o.identity.home, sub) : o.identity.home);
     this.restrict = o.identity.restrict || (!o.identity.virtual && o.config.bool('restrict-system-users'));
     // Journals for mailboxes in directories we cannot write (see journal.ts).
-    setJournalFallback(o.identity.mailRoot ?? o.identity.home);
-    setScanCacheDir(o.config.bool('scan-cache') ? join(o.identity.mailRoot ?? o.identity.home, SCAN_CACHE) : undefined);
+    setJournalFallback(userRoot(o.identity));
+    setScanCacheDir(o.config.bool('scan-cache') ? join(userRoot(o.identity), USER_CACHE_DIR) : undefined);
     // UW's probe order: mix, mbx, then unix.
     this.drivers = [...(o.drivers ?? [mixDriver, mbxDriver]), unixDriver];
     // A virtual user's mail root appears on first login.
@@ -68,7 +66,11 @@ export class LocalStore implements Store {
         o.log.error(`Can't create mail root ${o.identity.mailRoot}: ${(e as Error).message}`);
       }
     }
-    this.namespaces = {
+  }
+
+  /** NAMESPACE (worked out when asked: the shared ones need account lookups). */
+  get namespaces(): Namespaces {
+    return {
       // UW: an anonymous session has only the shared namespaces.
       personal: this.id.anonymous ? [] : [{ prefix: '', delimiter: '/' }],
       otherUsers: this.restrict ? [] : [{ prefix: '~', delimiter: '/' }],
@@ -81,31 +83,26 @@ export class LocalStore implements Store {
   sharedNamespaces(): Partial<Record<SharedNamespace, string>> {
     if (this.nsDirs) return this.nsDirs;
     const out: Partial<Record<SharedNamespace, string>> = {};
-    const users: Record<SharedNamespace, string> = { ftp: 'ftp', public: 'imappublic', shared: 'imapshared' };
     for (const kind of ['shared', 'ftp', 'public'] as const) {
       if (kind === 'shared' && this.id.anonymous) continue; // UW: not for anonymous
-      const set = this.cfg.str(`${kind}-directory`);
-      if (set === 'none') continue;
-      let dir = set;
-      if (!dir) {
-        try {
-          dir = getpwnam(users[kind])?.dir ?? '';
-        } catch {
-          dir = '';
-        }
-      }
-      try {
-        if (dir && dir !== '/' && statSync(dir).isDirectory()) out[kind] = dir;
-      } catch {
-        /* not there: no such namespace */
-      }
+      const dir = sharedNamespaceDir(this.cfg, kind);
+      if (dir) out[kind] = dir;
     }
     this.nsDirs = out;
     return out;
   }
 
   private nameCtx(): NameContext {
-    return { root: this.root, home: this.id.home, restrict: this.restrict, namespaces: this.sharedNamespaces() };
+    // The namespace directories are looked up only when a # name needs them.
+    const store = this;
+    return {
+      root: this.root,
+      home: this.id.home,
+      restrict: this.restrict,
+      get namespaces() {
+        return store.sharedNamespaces();
+      },
+    };
   }
 
   driverContext(ns?: SharedNamespace): DriverContext {
@@ -341,7 +338,7 @@ export class LocalStore implements Store {
     if (r.inbox && !r.driver) throw new StoreError("Can't create INBOX", 'ALREADYEXISTS');
     checkNewName(r.name);
     const ctx = this.driverContext(r.namespace);
-    const path = r.inbox ? join(this.id.mailRoot ?? this.id.home, 'INBOX') : r.path!;
+    const path = r.inbox ? join(userRoot(this.id), 'INBOX') : r.path!;
     const dirOnly = name.endsWith('/');
     // Parent directories, created with the directory protection.
     const parent = dirOnly ? path.replace(/\/+$/, '') : dirname(path);
@@ -534,7 +531,7 @@ export class LocalStore implements Store {
         if (mixDir && n.startsWith('.mix')) continue; // the format's own files
         if (hide && n.startsWith('.')) continue;
         if (n.startsWith('.') && (n.endsWith('.uwjournal') || n.endsWith('.lock'))) continue;
-        if (n.endsWith('.lock') || n === SCAN_CACHE) continue;
+        if (n.endsWith('.lock') || n === USER_CACHE_DIR) continue;
         const path = join(dir, n);
         const name = namePrefix + rel + n;
         if (isInbox(name) && !namePrefix && !rel) continue; // the home INBOX file is INBOX itself

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { driverContext } from './drivers.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 export const BIN = (name: string) => join(REPO, 'bin', name);
@@ -282,8 +283,7 @@ export type Format = (typeof FORMATS)[number];
 export async function useFormat(sb: Sandbox, fmt: Format): Promise<void> {
   sb.setConfig({ 'new-mailbox-format': fmt });
   if (fmt === 'unix') return;
-  const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
-  const ctx = { user: 'u', hostname: 'testhost', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: '/tmp', defaultKeywords: [] };
+  const ctx = driverContext('/tmp', { hostname: 'testhost' });
   const path = join(sb.home, 'INBOX');
   if (fmt === 'mbx') (await import('../../src/store/drivers/mbx/index.js')).createMbxFile(path, ctx, []);
   else (await import('../../src/store/drivers/mix/index.js')).createMixDir(path, ctx, []);

@@ -8,6 +8,7 @@ import { Duplex } from 'node:stream';
 import net from 'node:net';
 import { makeSandbox, spawnDaemon, IS_ROOT, TEST_UID, type Sandbox, type StdioClient } from '../helpers/sandbox.js';
 import { withVirtualUsers, startListener, TcpClient, type RunningListener } from '../helpers/servers.js';
+import { noLog } from '../helpers/drivers.js';
 
 const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
 let cert = '';
@@ -183,7 +184,6 @@ describe('npm start (the embedded default)', () => {
   it('sets up ./var with a demo user and a welcome message that a client can log in and fetch', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const { setupDemo } = await import('../../src/demo/setup.js');
-    const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
     const base = mkdtempSync(join(tmpdir(), 'uwimap-demo-'));
     chmodSync(base, 0o755);
     try {

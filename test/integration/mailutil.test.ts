@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSandbox, BIN, IS_ROOT, TEST_UID, TEST_GID, type Sandbox } from '../helpers/sandbox.js';
+import { driverContext } from '../helpers/drivers.js';
 
 const HAVE_UW = spawnSync('sh', ['-c', 'command -v mailutil'], { encoding: 'utf8' }).status === 0;
 const UW_MAILUTIL = '/usr/bin/mailutil';
@@ -169,8 +170,7 @@ for (const fmt of ['mbx', 'mix'] as const) {
       const { mixDriver } = await import('../../src/store/drivers/mix/index.js');
       const drv = fmt === 'mbx' ? mbxDriver : mixDriver;
       expect(await drv.detect(join(sb.home, 'box'))).toBe(true);
-      const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
-      const ctx = { user: 'u', hostname: 'h', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: sb.root, defaultKeywords: [] };
+      const ctx = driverContext(sb.root);
       const mb = await drv.open(join(sb.home, 'box'), 'box', ctx, { readOnly: true });
       expect(mb.uidValidity).toBe(1700000000);
       expect(mb.messages().map((m) => [m.uid, [...m.flags].sort(), m.internalDate.toISOString()])).toEqual([
@@ -252,8 +252,7 @@ describe.skipIf(!HAVE_UW)('mailutil against UW c-client', () => {
     const { unixDriver } = await import('../../src/store/drivers/unix/index.js');
     const { mbxDriver } = await import('../../src/store/drivers/mbx/index.js');
     const { mixDriver } = await import('../../src/store/drivers/mix/index.js');
-    const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
-    const ctx = { user: 'u', hostname: 'h', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: sb.root, defaultKeywords: [] };
+    const ctx = driverContext(sb.root);
     const drivers = { unix: unixDriver, mbx: mbxDriver, mix: mixDriver } as const;
     const summary = async (fmt: keyof typeof drivers, name: string) => {
       const mb = await drivers[fmt].open(join(sb.home, name), name, ctx, { readOnly: true });

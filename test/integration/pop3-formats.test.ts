@@ -3,6 +3,7 @@ import { mkdirSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSandbox, spawnDaemon, FORMATS, IS_ROOT, TEST_UID, TEST_GID, type Sandbox, type StdioClient } from '../helpers/sandbox.js';
 import { withVirtualUsers } from '../helpers/servers.js';
+import { driverContext } from '../helpers/drivers.js';
 
 // The POP3 server on every mailbox format: the same session gives the same
 // answers whether the INBOX is a traditional file, an mbx file or a mix directory.
@@ -12,8 +13,6 @@ afterEach(() => {
   for (const c of clients.splice(0)) c.kill();
   sb?.cleanup();
 });
-
-const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
 
 async function pop(): Promise<StdioClient> {
   const p = spawnDaemon(sb, 'ipop3d');
@@ -41,7 +40,7 @@ for (const fmt of FORMATS) {
       const root = join(sb.root, 'vmail', 'dave');
       mkdirSync(root, { recursive: true, mode: 0o700 });
       if (IS_ROOT) chownSync(root, TEST_UID, TEST_GID);
-      const ctx = { user: 'dave', hostname: 'testhost', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: '/tmp', defaultKeywords: [] };
+      const ctx = driverContext('/tmp', { user: 'dave', hostname: 'testhost' });
       const { unixDriver } = await import('../../src/store/drivers/unix/index.js');
       const { mbxDriver } = await import('../../src/store/drivers/mbx/index.js');
       const { mixDriver } = await import('../../src/store/drivers/mix/index.js');

@@ -3,7 +3,6 @@
  * values (mbx.c/mix.c fSEEN …), keywords as a 32-bit mask over the mailbox's
  * keyword slots, and the helpers both drivers use to present them.
  */
-import { formatInternalDate } from '../../mail/text.js';
 
 export const fSEEN = 0x0001;
 export const fDELETED = 0x0002;
@@ -70,11 +69,6 @@ export function applyFlagOp(sys: number, kw: number, op: 'set' | 'add' | 'remove
 
 export const hex8 = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
 export const hex4 = (n: number) => (n & 0xffff).toString(16).padStart(4, '0');
-
-/** mbx internal date: " 2-Jan-2023 03:04:05 +0100" (c-client mail_date). */
-export function mbxDate(date: Date, zone: number): string {
-  return formatInternalDate(date, zone);
-}
 
 /** mix internal date: "20230102030405+0100". */
 export function mixDate(date: Date, zone: number): string {

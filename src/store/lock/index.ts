@@ -206,13 +206,17 @@ export async function lockFileExclusive(fd: number, waitMs = 5 * 60_000): Promis
     await sleep(50);
   }
 }
-export async function lockFileShared(fd: number, waitMs = 5 * 60_000): Promise<boolean> {
+/** flock(2) `op` (LOCK_SH or LOCK_EX), retried without blocking the event loop for up to `waitMs`. */
+export async function flockWait(fd: number, op: number, waitMs = 5 * 60_000, pollMs = 50): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    if (posix.flockSync(fd, posix.LOCK_SH | posix.LOCK_NB)) return true;
+    if (posix.flockSync(fd, op | posix.LOCK_NB)) return true;
     if (Date.now() > deadline) return false;
-    await sleep(50);
+    await sleep(pollMs);
   }
+}
+export function lockFileShared(fd: number, waitMs = 5 * 60_000): Promise<boolean> {
+  return flockWait(fd, posix.LOCK_SH, waitMs);
 }
 export function unlockFile(fd: number): void {
   try {

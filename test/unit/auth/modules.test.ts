@@ -8,8 +8,8 @@ import { Config } from '../../../src/config/index.js';
 import { createAuthenticator } from '../../../src/auth/index.js';
 import { AuthError, type AuthContext } from '../../../src/auth/types.js';
 import { Throttle } from '../../../src/auth/throttle.js';
+import { noLog } from '../../helpers/drivers.js';
 
-const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
 const ctx: AuthContext = { service: 'imap', remoteAddress: '192.0.2.9', tls: true, local: false };
 let dir = '';
 afterEach(() => {

@@ -6,17 +6,17 @@ import { tmpdir } from 'node:os';
 import { mbxDriver } from '../../../src/store/drivers/mbx/index.js';
 import { mixDriver } from '../../../src/store/drivers/mix/index.js';
 import type { Driver, DriverContext } from '../../../src/store/driver.js';
+import { driverContext } from '../../helpers/drivers.js';
 
 // mbx and mix are the formats several read-write sessions share. Real
 // processes write at once (no update may be lost), and a process killed
 // with -9 in the middle of a compaction must not cost a message.
-const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
 let dir = '';
 afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = '';
 });
-const ctx = (): DriverContext => ({ user: 'u', hostname: 'h', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: dir, defaultKeywords: [] });
+const ctx = (): DriverContext => driverContext(dir);
 const DRIVERS: Record<string, Driver> = { mbx: mbxDriver, mix: mixDriver };
 const dist = (fmt: string) => new URL(`../../../dist/store/drivers/${fmt}/index.js`, import.meta.url).pathname;
 

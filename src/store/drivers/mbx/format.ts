@@ -4,8 +4,8 @@
  *   "<dd-Mmm-yyyy hh:mm:ss +zzzz>,<size>;<kkkkkkkk><ffff>-<uuuuuuuu>\r\n" + <size octets>
  * Flags and UID are the last 21 bytes before the CRLF and are rewritten in place.
  */
-import { hex4, hex8, mbxDate, MAX_KEYWORDS } from '../flagbits.js';
-import { parseInternalDate } from '../../../mail/text.js';
+import { hex4, hex8, MAX_KEYWORDS } from '../flagbits.js';
+import { formatInternalDate, parseInternalDate } from '../../../mail/text.js';
 
 export const HDRSIZE = 2048;
 export const MAGIC = '*mbx*\r\n';
@@ -93,7 +93,7 @@ export function parseRecordLine(b: Buffer, at: number): RecordLine | { error: st
 }
 
 export function recordLine(date: Date, zone: number, size: number, kw: number, sys: number, uid: number): string {
-  return `${mbxDate(date, zone)},${size};${hex8(kw)}${hex4(sys)}-${hex8(uid)}\r\n`;
+  return `${formatInternalDate(date, zone)},${size};${hex8(kw)}${hex4(sys)}-${hex8(uid)}\r\n`;
 }
 
 /** The 21 bytes written in place at (line end - 23): "kkkkkkkkffff-uuuuuuuu". */

@@ -3,11 +3,12 @@
  * and fixed-layout per-message records; several read-write sessions at once.
  * See format.ts for the layout and mailbox.ts for the open mailbox.
  */
-import { openSync, closeSync, readSync, writeSync, fsyncSync, unlinkSync, renameSync, statSync, existsSync, constants } from 'node:fs';
+import { openSync, closeSync, readSync, writeSync, fsyncSync, unlinkSync, statSync, existsSync, constants } from 'node:fs';
 import type { Driver, DriverContext } from '../../driver.js';
 import type { AppendMessage, AppendResult, Mailbox, OpenOptions, StatusInfo } from '../../types.js';
 import { StoreError } from '../../types.js';
-import { mapErr } from '../unix/mailbox.js';
+import { mapErr } from '../base.js';
+import { appendAndClose, deleteFile, renameMailbox, statusOf } from '../common.js';
 import { MbxMailbox } from './mailbox.js';
 import { HDRSIZE, buildHeader, isMbxHeader } from './format.js';
 
@@ -72,34 +73,16 @@ export const mbxDriver: Driver = {
     return MbxMailbox.open(path, name, ctx, opts);
   },
   async delete(path: string): Promise<void> {
-    try {
-      unlinkSync(path);
-    } catch (e) {
-      throw mapErr(e, path);
-    }
+    deleteFile(path);
   },
   async rename(from: string, to: string): Promise<void> {
-    if (existsSync(to)) throw new StoreError(`Can't rename to mailbox ${to}: mailbox already exists`, 'ALREADYEXISTS');
-    try {
-      renameSync(from, to);
-    } catch (e) {
-      throw mapErr(e, from);
-    }
+    renameMailbox(from, to);
   },
   async status(path: string, ctx: DriverContext): Promise<StatusInfo> {
     const mb = await MbxMailbox.open(path, path, ctx, { readOnly: true, silent: true });
     try {
-      const msgs = mb.messages();
-      let size = 0;
-      let recent = 0;
-      let unseen = 0;
-      for (const m of msgs) {
-        size += m.size;
-        if (!m.flags.has('\\Seen')) unseen++;
-      }
       // A silent open claims nothing; count what a session would see as recent.
-      recent = mb.recentOnDisk();
-      return { messages: msgs.length, recent, unseen, uidNext: mb.uidNext, uidValidity: mb.uidValidity, size };
+      return statusOf(mb, mb.recentOnDisk());
     } finally {
       await mb.close();
     }
@@ -107,12 +90,6 @@ export const mbxDriver: Driver = {
   async append(path: string, messages: AppendMessage[], ctx: DriverContext): Promise<AppendResult> {
     // Open silently (numbers any unnumbered messages first, as mbx_isvalid's
     // stream does), then append without creating keywords (UW: "Unknown flag").
-    const mb = await MbxMailbox.open(path, path, ctx, { silent: true });
-    try {
-      if (mb.readOnly) throw new StoreError(`Can't append to ${path}: ${mb.readOnlyReason}`, 'NOPERM');
-      return await mb.appendClosed(messages);
-    } finally {
-      await mb.close();
-    }
+    return appendAndClose(await MbxMailbox.open(path, path, ctx, { silent: true }), path, messages);
   },
 };

@@ -10,17 +10,18 @@
  * half-way rolls back to the previous content instead of leaving a torn file,
  * and changes by others are noticed through ctime as well as mtime.
  */
-import { openSync, closeSync, readSync, writeSync, fsyncSync, fstatSync, ftruncateSync, utimesSync, constants } from 'node:fs';
+import { closeSync, writeSync, fsyncSync, fstatSync, ftruncateSync, utimesSync } from 'node:fs';
 import type { DriverContext } from '../../driver.js';
-import type { AppendMessage, AppendResult, FlagOp, Mailbox, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
+import type { AppendMessage, AppendResult, FlagOp, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
-import { parseLock, type ParseLock } from '../../lock/index.js';
+import { flockWait, parseLock, type ParseLock } from '../../lock/index.js';
 import { beginJournal, recoverJournal } from '../../journal.js';
 import * as posix from '../../../runtime/posix.js';
-import { applyFlagOp, flagsFromBits, fDELETED, fEXPUNGED, fOLD, headerLength, keywordMask, MAX_KEYWORDS, sysBits, toCrlf } from '../flagbits.js';
+import { applyFlagOp, flagsFromBits, fDELETED, fEXPUNGED, fOLD, keywordMask, MAX_KEYWORDS, sysBits, toCrlf } from '../flagbits.js';
 import { HDRSIZE, buildHeader, flagField, parseHeader, parseRecordLine, recordLine } from './format.js';
 import { localZone } from '../unix/fromline.js';
-import { emptyChanges, mapErr } from '../unix/mailbox.js';
+import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
+import { preadFully } from '../../io.js';
 
 interface Msg {
   uid: number;
@@ -39,19 +40,11 @@ interface Snap {
   ctimeNs: bigint;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CRASH_AT = Number(process.env.UWIMAP_TEST_CRASH_AFTER_BYTES ?? 0);
 let crashCount = 0;
 
-export class MbxMailbox implements Mailbox {
+export class MbxMailbox extends BaseMailbox<Msg> {
   readonly driver = 'mbx';
-  readOnly: boolean;
-  readOnlyReason?: string;
-  uidValidity = 0;
-  private uidLast = 0;
-  private kw: string[] = [];
-  private msgs: Msg[] = [];
-  private byUid = new Map<number, Msg>();
   private fd = -1;
   private dev = 0;
   private ino = 0;
@@ -61,18 +54,17 @@ export class MbxMailbox implements Mailbox {
   private lastPid = 0;
   /** Hidden (0x8000) records or holes are known: reclaim when alone. */
   private expungedPending = false;
-  private pending: MailboxChanges = emptyChanges();
-  private lostListeners: Array<(r: string) => void> = [];
-  private closed = false;
-  private dead?: string;
 
   private constructor(
     readonly path: string,
     readonly name: string,
-    private readonly ctx: DriverContext,
-    private readonly opts: OpenOptions,
+    ctx: DriverContext,
+    opts: OpenOptions,
   ) {
-    this.readOnly = !!opts.readOnly;
+    super(ctx, opts);
+  }
+  protected get location(): string {
+    return this.path;
   }
 
   static async open(path: string, name: string, ctx: DriverContext, opts: OpenOptions = {}): Promise<MbxMailbox> {
@@ -86,58 +78,17 @@ export class MbxMailbox implements Mailbox {
     return mb;
   }
 
-  get uidNext(): number {
-    return this.uidLast + 1;
-  }
-  keywords(): string[] {
-    return [...this.kw];
-  }
-  canCreateKeywords(): boolean {
-    return !this.readOnly && this.kw.length < MAX_KEYWORDS;
-  }
-  messages(): readonly MessageInfo[] {
-    return this.msgs.map((m) => m.info);
-  }
-  get(uid: number): MessageInfo | undefined {
-    return this.byUid.get(uid)?.info;
-  }
-  onLost(listener: (reason: string) => void): void {
-    this.lostListeners.push(listener);
-  }
-
-  private get silent(): boolean {
-    return !!this.opts.silent;
-  }
-
   // ------------------------------------------------------------ opening
 
   private async init(): Promise<void> {
-    if (!this.readOnly) {
-      try {
-        this.fd = openSync(this.path, constants.O_RDWR | constants.O_NOCTTY);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EACCES' || code === 'EROFS') {
-          this.readOnly = true;
-          this.readOnlyReason = "Can't get write access to mailbox, access is readonly";
-          this.opts.notify?.(this.readOnlyReason);
-        } else throw mapErr(e, this.name);
-      }
-    }
-    if (this.fd < 0) {
-      try {
-        this.fd = openSync(this.path, constants.O_RDONLY);
-      } catch (e) {
-        throw mapErr(e, this.name);
-      }
-    }
+    this.fd = this.openFile(this.path);
     const st = fstatSync(this.fd);
     this.dev = st.dev;
     this.ino = st.ino;
     // Parse permission, then the session's shared lock on the file.
     await this.withParse(async () => {
       if (!this.readOnly && recoverJournal(this.path, this.fd)) this.ctx.log.warning(`Recovered ${this.path} from an interrupted compaction`);
-      if (!(await this.flockWait(posix.LOCK_SH))) throw new StoreError(`Unable to lock open mailbox ${this.name}`, 'INUSE');
+      if (!(await flockWait(this.fd, posix.LOCK_SH, (this.ctx.lockWait ?? 300) * 1000, 20))) throw new StoreError(`Unable to lock open mailbox ${this.name}`, 'INUSE');
     });
     if (this.opts.exclusive && !this.readOnly) {
       // POP3 wants the mailbox alone: no other session may hold it.
@@ -157,15 +108,6 @@ export class MbxMailbox implements Mailbox {
       }
       closeSync(this.fd);
       this.fd = -1;
-    }
-  }
-
-  private async flockWait(op: number): Promise<boolean> {
-    const deadline = Date.now() + (this.ctx.lockWait ?? 300) * 1000;
-    for (;;) {
-      if (posix.flockSync(this.fd, op | posix.LOCK_NB)) return true;
-      if (Date.now() > deadline) return false;
-      await sleep(20);
     }
   }
 
@@ -198,22 +140,8 @@ export class MbxMailbox implements Mailbox {
     return { size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
   }
 
-  private die(reason: string): never {
-    this.dead = reason;
-    this.ctx.log.error(`${reason} (${this.path})`);
-    for (const l of this.lostListeners) l(reason);
-    throw new StoreError(reason, 'SERVERBUG');
-  }
-
   private pread(len: number, pos: number): Buffer {
-    const b = Buffer.allocUnsafe(len);
-    let got = 0;
-    while (got < len) {
-      const n = readSync(this.fd, b, got, len - got, pos + got);
-      if (n <= 0) break;
-      got += n;
-    }
-    return b.subarray(0, got);
+    return preadFully(this.fd, len, pos);
   }
 
   private pwrite(data: Buffer | string, pos: number): void {
@@ -417,17 +345,22 @@ export class MbxMailbox implements Mailbox {
     if (!initial && !this.changedOnDisk() && !this.expungedPending) return;
     await this.withParse(async () => {
       this.refresh(initial);
-      if (!this.readOnly) this.findHoles();
-      if (!this.readOnly && this.expungedPending) {
-        const n = this.compact(new Set());
-        if (n !== undefined && n > 0) {
-          this.expungedPending = false;
-          this.lastInfo = `Reclaimed ${n} bytes of expunged space`;
-        }
-      }
+      if (!this.readOnly) this.reclaim();
     });
   }
-  private lastInfo: string | undefined;
+
+  /**
+   * Reclaim the space of hidden records and holes when this session has the
+   * file to itself (parse permission held). Returns the bytes reclaimed.
+   */
+  private reclaim(): number {
+    this.findHoles();
+    if (!this.expungedPending) return 0;
+    const n = this.compact(new Set());
+    if (n === undefined) return 0; // others have it open: later
+    this.expungedPending = false;
+    return n;
+  }
 
   private findHoles(): void {
     if (this.expungedPending) return;
@@ -529,12 +462,6 @@ export class MbxMailbox implements Mailbox {
 
   // ------------------------------------------------------------- writing
 
-  private requireWritable(): void {
-    if (this.closed) throw new StoreError('Mailbox is closed');
-    if (this.dead) throw new StoreError(this.dead, 'SERVERBUG');
-    if (this.readOnly) throw new StoreError(this.readOnlyReason ?? 'Mailbox is read-only', 'CANNOT');
-  }
-
   async store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]> {
     this.requireWritable();
     const changed: number[] = [];
@@ -582,34 +509,32 @@ export class MbxMailbox implements Mailbox {
         }
         this.expungedPending = this.expungedPending || gone.length > 0;
         fsyncSync(this.fd);
-      } else {
-        this.expungedPending = false;
-        if (!gone.length && reclaimed > 0) this.lastInfo = `Reclaimed ${reclaimed} bytes of expunged space`;
-      }
+      } else this.expungedPending = false;
       this.setTimesAfterWrite();
     });
     return gone;
   }
 
-  async append(messages: AppendMessage[]): Promise<AppendResult> {
-    this.requireWritable();
-    let result: AppendResult = { uidValidity: 0, uids: [], warnings: [] };
-    await this.withParse(async () => {
-      this.refresh(false);
-      result = this.appendLocked(messages, true);
-      // Parse what we wrote: the new messages become ours (recent unless silent).
-      this.refresh(false);
-    });
-    return result;
+  append(messages: AppendMessage[]): Promise<AppendResult> {
+    return this.appendWith(messages, true);
   }
 
   /** Append to this mailbox as a mailbox that is not open (no keyword creation). */
-  async appendClosed(messages: AppendMessage[]): Promise<AppendResult> {
+  appendClosed(messages: AppendMessage[]): Promise<AppendResult> {
+    return this.appendWith(messages, false);
+  }
+
+  /**
+   * `open`: an APPEND by the session that has the mailbox selected — it may
+   * create keywords, and the new messages become its own (parsed at once).
+   */
+  private async appendWith(messages: AppendMessage[], open: boolean): Promise<AppendResult> {
     this.requireWritable();
     let result: AppendResult = { uidValidity: 0, uids: [], warnings: [] };
     await this.withParse(async () => {
       this.refresh(false);
-      result = this.appendLocked(messages, false);
+      result = this.appendLocked(messages, open);
+      if (open) this.refresh(false);
     });
     return result;
   }
@@ -693,35 +618,24 @@ export class MbxMailbox implements Mailbox {
 
   async checkpoint(): Promise<string | undefined> {
     if (this.readOnly || this.closed || this.dead) return undefined;
-    this.lastInfo = undefined;
+    let n = 0;
     await this.withParse(async () => {
       this.refresh(false);
-      this.findHoles();
-      if (this.expungedPending) {
-        const n = this.compact(new Set());
-        if (n !== undefined) {
-          this.expungedPending = false;
-          if (n > 0) this.lastInfo = `Reclaimed ${n} bytes of expunged space`;
-        }
-      }
+      n = this.reclaim();
     });
-    const info = this.lastInfo;
-    this.lastInfo = undefined;
-    return info;
+    return n > 0 ? `Reclaimed ${n} bytes of expunged space` : undefined;
   }
 
   async sync(): Promise<MailboxChanges> {
     if (this.closed || this.dead) return emptyChanges();
     try {
       const st = fstatSync(this.fd);
-      if (st.nlink === 0) for (const l of this.lostListeners) l(`Mailbox ${this.name} was deleted`);
+      if (st.nlink === 0) this.lost(`Mailbox ${this.name} was deleted`);
     } catch {
       /* ignore */
     }
     await this.ping(false);
-    const out = this.pending;
-    this.pending = emptyChanges();
-    return out;
+    return this.takeChanges();
   }
 
   async close(opts: { expunge?: boolean } = {}): Promise<void> {

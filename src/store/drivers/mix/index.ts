@@ -4,12 +4,13 @@
  * sessions at once; the directory may also hold child mailboxes (dual use).
  * See format.ts for the records and mailbox.ts for the open mailbox.
  */
-import { openSync, closeSync, writeSync, fsyncSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, renameSync, existsSync, statSync, constants } from 'node:fs';
+import { openSync, closeSync, writeSync, fsyncSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, existsSync, statSync, constants } from 'node:fs';
 import { join, basename } from 'node:path';
 import type { Driver, DriverContext } from '../../driver.js';
 import type { AppendMessage, AppendResult, Mailbox, OpenOptions, StatusInfo } from '../../types.js';
 import { StoreError } from '../../types.js';
-import { mapErr } from '../unix/mailbox.js';
+import { mapErr } from '../base.js';
+import { appendAndClose, renameMailbox, statusOf } from '../common.js';
 import { MixMailbox, isMixDir } from './mailbox.js';
 import { INDEX, META, STATUS, buildMeta, dataFileName } from './format.js';
 import { MAX_KEYWORDS } from '../flagbits.js';
@@ -80,35 +81,18 @@ export const mixDriver: Driver = {
     }
   },
   async rename(from: string, to: string): Promise<void> {
-    if (existsSync(to)) throw new StoreError(`Can't rename to mailbox ${to}: mailbox already exists`, 'ALREADYEXISTS');
-    try {
-      renameSync(from, to);
-    } catch (e) {
-      throw mapErr(e, from);
-    }
+    renameMailbox(from, to);
   },
   async status(path: string, ctx: DriverContext): Promise<StatusInfo> {
     const mb = await MixMailbox.open(path, path, ctx, { readOnly: true, silent: true });
     try {
-      let size = 0;
-      let unseen = 0;
-      const msgs = mb.messages();
-      for (const m of msgs) {
-        size += m.size;
-        if (!m.flags.has('\\Seen')) unseen++;
-      }
-      return { messages: msgs.length, recent: mb.recentOnDisk(), unseen, uidNext: mb.uidNext, uidValidity: mb.uidValidity, size };
+      return statusOf(mb, mb.recentOnDisk());
     } finally {
       await mb.close();
     }
   },
   async append(path: string, messages: AppendMessage[], ctx: DriverContext): Promise<AppendResult> {
-    const mb = await MixMailbox.open(path, path, ctx, { silent: true });
-    try {
-      if (mb.readOnly) throw new StoreError(`Can't append to ${path}: ${mb.readOnlyReason}`, 'NOPERM');
-      return await mb.appendClosed(messages);
-    } finally {
-      await mb.close();
-    }
+    // Opened silently first, as mix_append does (which also numbers and burps).
+    return appendAndClose(await MixMailbox.open(path, path, ctx, { silent: true }), path, messages);
   },
 };

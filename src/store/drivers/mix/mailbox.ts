@@ -16,23 +16,19 @@
 import { openSync, closeSync, readSync, writeSync, fsyncSync, fstatSync, ftruncateSync, unlinkSync, readdirSync, statSync, truncateSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { DriverContext } from '../../driver.js';
-import type { AppendMessage, AppendResult, FlagOp, Mailbox, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
+import type { AppendMessage, AppendResult, FlagOp, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
 import { beginJournal, recoverJournal } from '../../journal.js';
 import * as posix from '../../../runtime/posix.js';
 import { applyFlagOp, flagsFromBits, fDELETED, fOLD, headerLength, keywordMask, MAX_KEYWORDS, mixDate, nextModseq, sysBits, toCrlf } from '../flagbits.js';
-import { INDEX, META, MIXDATAROLL, STATUS, buildMeta, dataFileName, indexLine, isDataFileName, msgLine, parseIndex, parseMeta, parseStatus, seqLine, statusLine, type Meta } from './format.js';
+import { INDEX, META, MIXDATAROLL, STATUS, buildMeta, dataFileName, indexLine, isDataFileName, msgLine, parseIndex, parseMeta, parseStatus, readSeq, seqLine, statusLine, type IndexRecord, type Meta } from './format.js';
 import { localZone } from '../unix/fromline.js';
-import { emptyChanges, mapErr } from '../unix/mailbox.js';
+import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
+import { preadFully, readAllFd } from '../../io.js';
+import { flockWait } from '../../lock/index.js';
 
-interface Msg {
-  uid: number;
-  dateText: string;
-  size: number;
-  file: number;
-  pos: number;
-  hpos: number;
-  hsiz: number;
+/** An index record (internal date kept as text) with its status and the session's view of it. */
+interface Msg extends Omit<IndexRecord, 'date' | 'zone'> {
   sys: number;
   kw: number;
   mod: number;
@@ -41,25 +37,12 @@ interface Msg {
   info: MessageInfo;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CRASH_AT = Number(process.env.UWIMAP_TEST_CRASH_AFTER_BYTES ?? 0);
 let crashCount = 0;
 function maybeCrash(n: number): void {
   if (!CRASH_AT) return;
   crashCount += n;
   if (crashCount >= CRASH_AT) process.kill(process.pid, 'SIGKILL');
-}
-
-function readAll(fd: number): Buffer {
-  const size = fstatSync(fd).size;
-  const b = Buffer.allocUnsafe(size);
-  let got = 0;
-  while (got < size) {
-    const n = readSync(fd, b, got, size - got, got);
-    if (n <= 0) break;
-    got += n;
-  }
-  return b.subarray(0, got);
 }
 
 function pwrite(fd: number, b: Buffer, pos: number): void {
@@ -104,37 +87,29 @@ export function rewriteFile(path: string, fd: number, old: Buffer, next: Buffer)
   j.commit();
 }
 
-export class MixMailbox implements Mailbox {
+export class MixMailbox extends BaseMailbox<Msg> {
   readonly driver = 'mix';
-  readOnly: boolean;
-  readOnlyReason?: string;
-  uidValidity = 0;
-  private uidLast = 0;
   private newmsg = 0;
-  private kw: string[] = [];
   private metaseq = 0;
   private indexseq = 0;
   private statusseq = 0;
   private metaBytes: Buffer = Buffer.alloc(0);
   private indexBytes: Buffer = Buffer.alloc(0);
   private statusBytes: Buffer = Buffer.alloc(0);
-  private msgs: Msg[] = [];
-  private byUid = new Map<number, Msg>();
   private mfd = -1;
   private dataFds = new Map<number, number>();
-  private pending: MailboxChanges = emptyChanges();
-  private lostListeners: Array<(r: string) => void> = [];
-  private closed = false;
-  private dead?: string;
   private info?: string;
 
   private constructor(
     readonly dir: string,
     readonly name: string,
-    private readonly ctx: DriverContext,
-    private readonly opts: OpenOptions,
+    ctx: DriverContext,
+    opts: OpenOptions,
   ) {
-    this.readOnly = !!opts.readOnly;
+    super(ctx, opts);
+  }
+  protected get location(): string {
+    return this.dir;
   }
 
   static async open(dir: string, name: string, ctx: DriverContext, opts: OpenOptions = {}): Promise<MixMailbox> {
@@ -148,27 +123,6 @@ export class MixMailbox implements Mailbox {
     return mb;
   }
 
-  get uidNext(): number {
-    return this.uidLast + 1;
-  }
-  keywords(): string[] {
-    return [...this.kw];
-  }
-  canCreateKeywords(): boolean {
-    return !this.readOnly && this.kw.length < MAX_KEYWORDS;
-  }
-  messages(): readonly MessageInfo[] {
-    return this.msgs.map((m) => m.info);
-  }
-  get(uid: number): MessageInfo | undefined {
-    return this.byUid.get(uid)?.info;
-  }
-  onLost(listener: (reason: string) => void): void {
-    this.lostListeners.push(listener);
-  }
-  private get silent(): boolean {
-    return !!this.opts.silent;
-  }
   private file(name: string): string {
     return join(this.dir, name);
   }
@@ -176,25 +130,7 @@ export class MixMailbox implements Mailbox {
   // ------------------------------------------------------------ opening
 
   private async init(): Promise<void> {
-    const meta = this.file(META);
-    if (!this.readOnly) {
-      try {
-        this.mfd = openSync(meta, constants.O_RDWR);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'EACCES' && code !== 'EROFS') throw mapErr(e, this.name);
-        this.readOnly = true;
-        this.readOnlyReason = "Can't get write access to mailbox, access is readonly";
-        this.opts.notify?.(this.readOnlyReason);
-      }
-    }
-    if (this.mfd < 0) {
-      try {
-        this.mfd = openSync(meta, constants.O_RDONLY);
-      } catch (e) {
-        throw mapErr(e, this.name);
-      }
-    }
+    this.mfd = this.openFile(this.file(META));
     if (!(await this.flockWait(this.mfd, posix.LOCK_SH))) throw new StoreError('Error opening mix metadata file: lock timeout', 'INUSE');
     if (this.opts.exclusive && !this.readOnly) {
       if (!posix.flockSync(this.mfd, posix.LOCK_EX | posix.LOCK_NB)) {
@@ -229,13 +165,9 @@ export class MixMailbox implements Mailbox {
     }
   }
 
-  private async flockWait(fd: number, op: number): Promise<boolean> {
-    const deadline = Date.now() + (this.ctx.lockWait ?? 300) * 1000;
-    for (;;) {
-      if (posix.flockSync(fd, op | posix.LOCK_NB)) return true;
-      if (Date.now() > deadline) return false;
-      await sleep(10);
-    }
+  /** flock with the configured wait (UW blocks; we poll without stopping the event loop). */
+  private flockWait(fd: number, op: number): Promise<boolean> {
+    return flockWait(fd, op, (this.ctx.lockWait ?? 300) * 1000, 10);
   }
 
   /**
@@ -267,13 +199,6 @@ export class MixMailbox implements Mailbox {
     }
   }
 
-  private die(reason: string): never {
-    this.dead = reason;
-    this.ctx.log.error(`${reason} (${this.dir})`);
-    for (const l of this.lostListeners) l(reason);
-    throw new StoreError(reason, 'SERVERBUG');
-  }
-
   private makeInfo(m: Omit<Msg, 'info'>, date: Date, zone: number, recent: boolean): MessageInfo {
     return { uid: m.uid, flags: flagsFromBits(m.sys, m.kw, this.kw), recent, internalDate: date, internalDateZone: zone, size: m.size };
   }
@@ -283,7 +208,7 @@ export class MixMailbox implements Mailbox {
   /** mix_parse(): metadata, index and status, as far as they changed. */
   private parse(f: { ifd: number; sfd: number }, initial: boolean): void {
     // Metadata.
-    const metaBytes = readAll(this.mfd);
+    const metaBytes = readAllFd(this.mfd);
     const mt = parseMeta(metaBytes.toString('latin1'));
     if ('error' in mt) this.die(mt.error);
     if (mt.seq < this.metaseq) this.die('Error in mix metadata file sequence record');
@@ -306,13 +231,10 @@ export class MixMailbox implements Mailbox {
       }
     }
     // Index: only when its sequence moved.
-    const head = Buffer.alloc(16);
-    const hn = readSync(f.ifd, head, 0, 16, 0);
-    const seqText = head.subarray(0, hn).toString('latin1');
-    const seqNow = hn === 0 ? 1 : /^S([0-9a-fA-F]+)\r?\n/.exec(seqText) ? parseInt(/^S([0-9a-fA-F]+)/.exec(seqText)![1], 16) >>> 0 : undefined;
+    const seqNow = readSeq(preadFully(f.ifd, 16, 0).toString('latin1'));
     if (seqNow === undefined || seqNow < this.indexseq) this.die('Error in mix index file sequence record');
     if (uidChanged || seqNow > this.indexseq || initial) {
-      const bytes = readAll(f.ifd);
+      const bytes = readAllFd(f.ifd);
       const ix = parseIndex(bytes.toString('latin1'));
       if ('error' in ix) this.die(ix.error);
       this.indexBytes = bytes;
@@ -363,7 +285,7 @@ export class MixMailbox implements Mailbox {
       if (metaRepair) this.writeMeta();
     }
     // Status.
-    const sbytes = readAll(f.sfd);
+    const sbytes = readAllFd(f.sfd);
     const st = parseStatus(sbytes.toString('latin1'));
     if ('error' in st) this.die(st.error);
     if (st.seq < this.statusseq && this.msgs.length && st.seq !== 1) this.die(`Error in mix status sequence record, i=${st.seq.toString(16)}, seq=${this.statusseq.toString(16)}`);
@@ -423,18 +345,18 @@ export class MixMailbox implements Mailbox {
     this.metaBytes = next;
   }
 
-  private writeIndex(ifd: number): void {
-    const parts = [seqLine(this.indexseq)];
-    for (const m of this.msgs) parts.push(indexLine(m));
+  private writeIndex(ifd: number, seq = this.indexseq, msgs: readonly Msg[] = this.msgs): void {
+    const parts = [seqLine(seq)];
+    for (const m of msgs) parts.push(indexLine(m));
     const next = Buffer.from(parts.join(''), 'latin1');
     rewriteFile(this.file(INDEX), ifd, this.indexBytes, next);
     this.indexBytes = next;
   }
 
-  private writeStatus(sfd: number): void {
-    const parts = [seqLine(this.statusseq)];
-    for (const m of this.msgs) {
-      if (!m.mod) m.mod = this.statusseq;
+  private writeStatus(sfd: number, seq = this.statusseq, msgs: readonly Msg[] = this.msgs): void {
+    const parts = [seqLine(seq)];
+    for (const m of msgs) {
+      if (!m.mod) m.mod = seq;
       parts.push(statusLine({ uid: m.uid, kw: m.kw, sys: m.sys | (m.valid ? fOLD : 0), mod: m.mod }));
     }
     const next = Buffer.from(parts.join(''), 'latin1');
@@ -470,14 +392,7 @@ export class MixMailbox implements Mailbox {
       this.pending.notices.push(text);
       return Buffer.alloc(0);
     }
-    const b = Buffer.allocUnsafe(len);
-    let got = 0;
-    while (got < len) {
-      const n = readSync(fd, b, got, len - got, m.pos + m.hpos + from + got);
-      if (n <= 0) break;
-      got += n;
-    }
-    return b.subarray(0, got);
+    return preadFully(fd, len, m.pos + m.hpos + from);
   }
 
   async read(uid: number): Promise<Buffer | null> {
@@ -493,12 +408,6 @@ export class MixMailbox implements Mailbox {
   }
 
   // ------------------------------------------------------------- changes
-
-  private requireWritable(): void {
-    if (this.closed) throw new StoreError('Mailbox is closed');
-    if (this.dead) throw new StoreError(this.dead, 'SERVERBUG');
-    if (this.readOnly) throw new StoreError(this.readOnlyReason ?? 'Mailbox is read-only', 'CANNOT');
-  }
 
   async store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]> {
     this.requireWritable();
@@ -530,26 +439,28 @@ export class MixMailbox implements Mailbox {
     return changed;
   }
 
-  async append(messages: AppendMessage[]): Promise<AppendResult> {
-    this.requireWritable();
-    let result: AppendResult = { uidValidity: 0, uids: [], warnings: [] };
-    await this.withFiles(true, async (f) => {
-      this.parse(f, false);
-      result = this.appendLocked(f, messages, true);
-    });
-    // The new messages are ours: parse them as a session would (recent, claimed).
-    await this.withFiles(false, async (f) => this.parse(f, false));
-    return result;
+  append(messages: AppendMessage[]): Promise<AppendResult> {
+    return this.appendWith(messages, true);
   }
 
   /** Append without creating keywords (a mailbox that is not open, UW "Unknown flag"). */
-  async appendClosed(messages: AppendMessage[]): Promise<AppendResult> {
+  appendClosed(messages: AppendMessage[]): Promise<AppendResult> {
+    return this.appendWith(messages, false);
+  }
+
+  /**
+   * `open`: an APPEND by the session that has the mailbox selected — it may
+   * create keywords, and the new messages become its own (parsed at once,
+   * recent and claimed).
+   */
+  private async appendWith(messages: AppendMessage[], open: boolean): Promise<AppendResult> {
     this.requireWritable();
     let result: AppendResult = { uidValidity: 0, uids: [], warnings: [] };
     await this.withFiles(true, async (f) => {
       this.parse(f, false);
-      result = this.appendLocked(f, messages, false);
+      result = this.appendLocked(f, messages, open);
     });
+    if (open) await this.withFiles(false, async (f) => this.parse(f, false));
     return result;
   }
 
@@ -652,23 +563,14 @@ export class MixMailbox implements Mailbox {
       throw mapErr(e, this.name);
     }
     closeSync(fd);
-    // Metadata (UIDLAST, N, keywords), then index, then status.
-    for (const m of added) {
-      this.msgs.push(m);
-      this.byUid.set(m.uid, m);
-    }
-    this.indexseq = seq;
-    this.statusseq = seq;
+    // Metadata (UIDLAST, N, keywords), then index, then status. Our own
+    // sequences stay one behind what we wrote, so the next parse reads the new
+    // messages as any session would (new, recent, claimed when appropriate).
+    const all = [...this.msgs, ...added];
     this.metaseq = seq;
     this.writeMeta();
-    this.writeIndex(f.ifd);
-    this.writeStatus(f.sfd);
-    // Take them out again and step the sequences back: the next parse reads
-    // them like any session would (new, recent, claimed when appropriate).
-    for (const m of added) {
-      this.msgs.splice(this.msgs.indexOf(m), 1);
-      this.byUid.delete(m.uid);
-    }
+    this.writeIndex(f.ifd, seq, all);
+    this.writeStatus(f.sfd, seq, all);
     this.indexseq = seq - 1;
     this.statusseq = seq - 1;
     if (this.kw.length !== kwBefore) this.pending.keywordsChanged = true;
@@ -800,13 +702,7 @@ export class MixMailbox implements Mailbox {
         const moved: Array<[Msg, number]> = [];
         for (const m of live) {
           const len = m.hpos + m.size;
-          const b = Buffer.allocUnsafe(len);
-          let got = 0;
-          while (got < len) {
-            const k = readSync(src, b, got, len - got, m.pos + got);
-            if (k <= 0) break;
-            got += k;
-          }
+          const b = preadFully(src, len, m.pos);
           if (!b.subarray(0, 5).equals(Buffer.from(':msg:'))) throw new StoreError(`Bad message token in mix message file at ${m.pos}`, 'SERVERBUG');
           pwrite(dst, b, out);
           moved.push([m, out]);
@@ -862,14 +758,12 @@ export class MixMailbox implements Mailbox {
   async sync(): Promise<MailboxChanges> {
     if (this.closed || this.dead) return emptyChanges();
     try {
-      if (fstatSync(this.mfd).nlink === 0) for (const l of this.lostListeners) l(`Mailbox ${this.name} was deleted`);
+      if (fstatSync(this.mfd).nlink === 0) this.lost(`Mailbox ${this.name} was deleted`);
     } catch {
       /* ignore */
     }
     await this.withFiles(false, async (f) => this.parse(f, false));
-    const out = this.pending;
-    this.pending = emptyChanges();
-    return out;
+    return this.takeChanges();
   }
 
   async close(opts: { expunge?: boolean } = {}): Promise<void> {

@@ -6,7 +6,7 @@
  * write and cannot be set back), and used instead of a scan while all of
  * them are unchanged. A stale or damaged entry is simply ignored.
  */
-import { openSync, closeSync, readFileSync, writeSync, renameSync, mkdirSync, unlinkSync, constants } from 'node:fs';
+import { openSync, closeSync, readFileSync, writeSync, renameSync, mkdirSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { ScannedMessage } from './scan.js';
 
@@ -69,14 +69,4 @@ export function saveScan(k: FileKey, recs: readonly ScannedMessage[]): void {
   } catch {
     /* a cache that cannot be written is no cache */
   }
-}
-
-export function dropScan(k: Pick<FileKey, 'dev' | 'ino'>): void {
-  const f = cacheDir ? join(cacheDir, `${k.dev.toString(16)}-${k.ino.toString(16)}.scan`) : undefined;
-  if (f)
-    try {
-      unlinkSync(f);
-    } catch {
-      /* none */
-    }
 }

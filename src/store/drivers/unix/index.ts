@@ -2,7 +2,8 @@
  * The traditional UNIX mailbox driver ("unix" in UW c-client), byte-compatible
  * with UW: see mailbox.ts (open mailboxes), scan.ts, format.ts, fromline.ts.
  */
-import { openSync, closeSync, readSync, writeSync, fsyncSync, fstatSync, unlinkSync, renameSync, statSync, existsSync, constants } from 'node:fs';
+import { deleteFile, renameMailbox, statusOf } from '../common.js';
+import { openSync, closeSync, readSync, writeSync, fsyncSync, fstatSync, statSync, existsSync, constants } from 'node:fs';
 import type { Driver, DriverContext } from '../../driver.js';
 import type { AppendMessage, AppendResult, Mailbox, OpenOptions, StatusInfo } from '../../types.js';
 import { StoreError } from '../../types.js';
@@ -78,34 +79,15 @@ export const unixDriver: Driver = {
     return UnixMailbox.open(path, name, ctx, opts);
   },
   async delete(path: string): Promise<void> {
-    try {
-      unlinkSync(path);
-    } catch (e) {
-      throw mapErr(e, path);
-    }
+    deleteFile(path);
   },
   async rename(from: string, to: string): Promise<void> {
-    if (existsSync(to)) throw new StoreError(`Can't rename to mailbox ${to}: mailbox already exists`, 'ALREADYEXISTS');
-    try {
-      renameSync(from, to);
-    } catch (e) {
-      throw mapErr(e, from);
-    }
+    renameMailbox(from, to);
   },
   async status(path: string, ctx: DriverContext): Promise<StatusInfo> {
     const mb = await UnixMailbox.open(path, path, ctx, { readOnly: true, silent: true });
     try {
-      const msgs = mb.messages();
-      let size = 0;
-      for (const m of msgs) size += m.size;
-      return {
-        messages: msgs.length,
-        recent: msgs.filter((m) => m.recent).length,
-        unseen: msgs.filter((m) => !m.flags.has('\\Seen')).length,
-        uidNext: mb.uidNext,
-        uidValidity: mb.uidValidity,
-        size,
-      };
+      return statusOf(mb, mb.messages().filter((m) => m.recent).length);
     } finally {
       await mb.close();
     }

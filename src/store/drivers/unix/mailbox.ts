@@ -2,8 +2,12 @@
  * An open traditional UNIX mailbox (UW's "unix" driver), shared read-write
  * between our sessions and honouring UW's lock protocol toward UW processes.
  */
-import { openSync, closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync, constants } from 'node:fs';
-import type { AppendMessage, AppendResult, FlagOp, Mailbox, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
+import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
+export { emptyChanges, mapErr };
+import { preadFully } from '../../io.js';
+import { MAX_KEYWORDS } from '../flagbits.js';
+import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync } from 'node:fs';
+import type { AppendMessage, AppendResult, FlagOp, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
 import type { DriverContext } from '../../driver.js';
 import { scanMailbox, type ScannedMessage } from './scan.js';
@@ -14,7 +18,7 @@ import { loadScan, saveScan } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
 import { prepareForMbox } from './convert.js';
 
-export const MAX_KEYWORDS = 30;
+export { MAX_KEYWORDS };
 /** Crash tests only: die (SIGKILL) after this many bytes of a rewrite are written. */
 const CRASH_AT = Number(process.env.UWIMAP_TEST_CRASH_AFTER_BYTES ?? 0);
 const SYSTEM = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft']);
@@ -69,33 +73,26 @@ function toStatus(flags: Set<string>, old: boolean, keywordList: string[]): Stat
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 
-export class UnixMailbox implements Mailbox {
+export class UnixMailbox extends BaseMailbox<Msg> {
   readonly driver = 'unix';
-  readOnly: boolean;
-  readOnlyReason?: string;
-  uidValidity = 0;
-  private uidLast = 0;
-  private kw: string[] = [];
-  private msgs: Msg[] = [];
-  private byUid = new Map<number, Msg>();
   private pseudo: ScannedMessage | undefined;
   private fd = -1;
   private snap: Snapshot = { size: 0, ino: 0, ctimeNs: 0n };
   private lockT: SessionLock | undefined;
-  private lostListeners: Array<(r: string) => void> = [];
   private unsubscribeKod: (() => void) | undefined;
-  private pending: MailboxChanges = emptyChanges();
-  private closed = false;
   /** Key of the file state whose scan came from the cache (nothing to save at close then). */
   private cachedAt: string | undefined;
 
   private constructor(
     readonly path: string,
     readonly name: string,
-    private readonly ctx: DriverContext,
-    private readonly opts: OpenOptions,
+    ctx: DriverContext,
+    opts: OpenOptions,
   ) {
-    this.readOnly = !!opts.readOnly;
+    super(ctx, opts);
+  }
+  protected get location(): string {
+    return this.path;
   }
 
   static async open(path: string, name: string, ctx: DriverContext, opts: OpenOptions = {}): Promise<UnixMailbox> {
@@ -104,40 +101,10 @@ export class UnixMailbox implements Mailbox {
     return mb;
   }
 
-  get uidNext(): number {
-    return this.uidLast + 1;
-  }
-  keywords(): string[] {
-    return [...this.kw];
-  }
-  canCreateKeywords(): boolean {
-    return !this.readOnly && this.kw.length < MAX_KEYWORDS;
-  }
-  messages(): readonly MessageInfo[] {
-    return this.msgs.map((m) => m.info);
-  }
-  get(uid: number): MessageInfo | undefined {
-    return this.byUid.get(uid)?.info;
-  }
-  onLost(listener: (reason: string) => void): void {
-    this.lostListeners.push(listener);
-  }
-
   // ------------------------------------------------------------ opening
 
   private async init(): Promise<void> {
-    if (!this.readOnly) {
-      try {
-        this.fd = openSync(this.path, constants.O_RDWR | constants.O_NOCTTY);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EACCES' || code === 'EROFS') {
-          this.readOnly = true;
-          this.readOnlyReason = "Can't get write access to mailbox, access is readonly";
-        } else throw mapErr(e, this.name);
-      }
-    }
-    if (this.fd < 0) this.fd = openSync(this.path, constants.O_RDONLY);
+    this.fd = this.openFile(this.path, false);
     const st = fstatSync(this.fd);
     if (!this.readOnly) {
       this.lockT = await sessionLock(st.dev, st.ino, {
@@ -177,7 +144,7 @@ export class UnixMailbox implements Mailbox {
     this.lockT = undefined;
     this.readOnly = true;
     this.readOnlyReason = 'Killed (lost mailbox lock)';
-    for (const l of this.lostListeners) l('Killed (lost mailbox lock)');
+    this.lost('Killed (lost mailbox lock)');
   }
 
   /** Dot-lock (for writes and for scanning), then flock on the mailbox fd. */
@@ -316,10 +283,6 @@ export class UnixMailbox implements Mailbox {
     for (const m of this.msgs) m.old = true;
   }
   /** Internal opens (APPEND/COPY to a mailbox that is not selected, STATUS) claim no recency. */
-  private get silent(): boolean {
-    return !!this.opts.silent;
-  }
-
   // ----------------------------------------------------------- rewriting
 
   private blockFor(m: Msg, first: boolean): string {
@@ -518,14 +481,7 @@ export class UnixMailbox implements Mailbox {
   }
 
   private readRange(from: number, to: number): Buffer {
-    const b = Buffer.allocUnsafe(to - from);
-    let got = 0;
-    while (got < b.length) {
-      const n = readSync(this.fd, b, got, b.length - got, from + got);
-      if (n <= 0) break;
-      got += n;
-    }
-    return b.subarray(0, got);
+    return preadFully(this.fd, to - from, from);
   }
 
   /** Convert stored text to what IMAP shows: private headers out, CRs out, LF → CRLF. */
@@ -594,11 +550,6 @@ export class UnixMailbox implements Mailbox {
   }
 
   // ------------------------------------------------------------- writing
-
-  private requireWritable(): void {
-    if (this.closed) throw new StoreError('Mailbox is closed');
-    if (this.readOnly) throw new StoreError(this.readOnlyReason ?? 'Mailbox is read-only', 'CANNOT');
-  }
 
   async store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]> {
     this.requireWritable();
@@ -744,10 +695,10 @@ export class UnixMailbox implements Mailbox {
     try {
       const st = statSync(this.path);
       if (st.ino !== this.snap.ino && this.snap.ino !== 0) {
-        for (const l of this.lostListeners) l(`Mailbox ${this.name} was replaced`);
+        this.lost(`Mailbox ${this.name} was replaced`);
       }
     } catch {
-      for (const l of this.lostListeners) l(`Mailbox ${this.name} was deleted`);
+      this.lost(`Mailbox ${this.name} was deleted`);
     }
     if (this.changedOnDisk()) {
       await this.withLock(!this.readOnly, async () => {
@@ -758,9 +709,7 @@ export class UnixMailbox implements Mailbox {
         }
       });
     }
-    const out = this.pending;
-    this.pending = emptyChanges();
-    return out;
+    return this.takeChanges();
   }
 
   async close(opts: { expunge?: boolean } = {}): Promise<void> {
@@ -815,24 +764,10 @@ function copyBack(j: { read(b: Buffer, o: number, l: number, p: number): number 
   fsyncSync(fd);
 }
 
-export function emptyChanges(): MailboxChanges {
-  return { expunged: [], added: [], flagsChanged: [], keywordsChanged: false, uidValidityChanged: false, notices: [] };
-}
-
 function sameFlags(a: Set<string>, b: Set<string>): boolean {
   if (a.size !== b.size) return false;
   for (const f of a) if (!b.has(f)) return false;
   return true;
-}
-
-export function mapErr(e: unknown, name: string): Error {
-  if (e instanceof StoreError) return e;
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === 'ENOENT') return new StoreError(`Mailbox ${name} does not exist`, 'NONEXISTENT');
-  if (err.code === 'EACCES' || err.code === 'EPERM') return new StoreError(`Can't access mailbox ${name}: ${err.message}`, 'NOPERM');
-  if (err.code === 'EDQUOT') return new StoreError(`Mailbox ${name}: disk quota exceeded`, 'OVERQUOTA');
-  if (err.code === 'ENOSPC') return new StoreError(`Mailbox ${name}: no space left on device`, 'LIMIT');
-  return new StoreError(`Mailbox ${name}: ${err.message ?? String(e)}`, 'SERVERBUG');
 }
 
 /** One message in c-client's raw append layout (or the rewritten layout when `rewritten`). */

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mixDriver } from '../../../../src/store/drivers/mix/index.js';
 import type { DriverContext } from '../../../../src/store/driver.js';
+import { driverContext } from '../../../helpers/drivers.js';
 
 const FIX = new URL('../../../fixtures/uw/mix/', import.meta.url).pathname;
-const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
 let dir = '';
 afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = '';
 });
-const ctx = (): DriverContext => ({ user: 'u', hostname: 'h', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: dir, defaultKeywords: [] });
+const ctx = (): DriverContext => driverContext(dir);
 function fixture(name: string): string {
   dir = mkdtempSync(join(tmpdir(), 'uw-mix-'));
   const p = join(dir, 'box');

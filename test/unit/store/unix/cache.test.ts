@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { unixDriver } from '../../../../src/store/drivers/unix/index.js';
 import { setScanCacheDir } from '../../../../src/store/drivers/unix/cache.js';
 import type { DriverContext } from '../../../../src/store/driver.js';
+import { driverContext } from '../../../helpers/drivers.js';
 
-const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
 let dir = '';
 afterEach(() => {
   setScanCacheDir(undefined);
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = '';
 });
-const ctx = (): DriverContext => ({ user: 'u', hostname: 'h', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: dir, defaultKeywords: [] });
+const ctx = (): DriverContext => driverContext(dir);
 const msg = (i: number) => `From a${i}@example.com Mon Jan  2 03:04:05 2023\nSubject: m${i} \xe9t\xe9\nX-Status: ${i % 3 ? '' : 'F'}\n\nbody ${i}\n${'line\n'.repeat(i % 5)}\n`;
 
 async function view(path: string) {

@@ -5,15 +5,15 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { unixDriver } from '../../../../src/store/drivers/unix/index.js';
 import type { DriverContext } from '../../../../src/store/driver.js';
+import { driverContext } from '../../../helpers/drivers.js';
 
 // Kill a real process in the middle of a flag rewrite and of an expunge, at
 // many points, and check that every message that existed is still intact.
-const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
 let dir = '';
 afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-const ctx = (): DriverContext => ({ user: 'u', hostname: 'h', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: dir, defaultKeywords: [] });
+const ctx = (): DriverContext => driverContext(dir);
 const N = 120;
 
 function seed(path: string): void {

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { unixDriver, parseFromLine, validFromLine } from '../../../../src/store/drivers/unix/index.js';
 import type { DriverContext } from '../../../../src/store/driver.js';
+import { driverContext } from '../../../helpers/drivers.js';
 
 const SAMPLES = new URL('../../../fixtures/uw/mbox/', import.meta.url).pathname;
-const noLog = { debug() {}, info() {}, notice() {}, warning() {}, error() {}, crit() {}, alert() {} };
 let dir: string;
 function ctx(): DriverContext {
-  return { user: 'holdout', hostname: 'vm', log: noLog, fileMode: 0o600, dirMode: 0o700, dotLockTimeout: 5, lockDirectory: dir, defaultKeywords: [] };
+  return driverContext(dir, { user: 'holdout', hostname: 'vm' });
 }
 function fresh(): string {
   dir = mkdtempSync(join(tmpdir(), 'unix-drv-'));
