@@ -283,10 +283,18 @@ export class LocalStore implements Store {
   }
 
   /** Make sure INBOX exists as a file (a missing spool file is created with the pseudo-message). */
-  private ensureInbox(path: string): void {
+  /**
+   * Make sure INBOX exists. A spool file (or an inbox-path file) is the
+   * MTA's and is always a traditional mbox; an INBOX of the user's own (a
+   * virtual user's mail root) is made in new-mailbox-format.
+   */
+  private async ensureInbox(path: string): Promise<void> {
     if (existsSync(path)) return;
+    const own = !!this.id.mailRoot && path === join(this.id.mailRoot, 'INBOX');
+    const d = own ? this.drivers.find((x) => x.name === this.cfg.str('new-mailbox-format')) : undefined;
     try {
-      createUnixFile(path, this.driverContext());
+      if (d && d !== unixDriver) await d.create(path, this.driverContext());
+      else createUnixFile(path, this.driverContext());
     } catch (e) {
       if (!(e instanceof StoreError && e.code === 'ALREADYEXISTS')) throw e;
     }
@@ -300,7 +308,7 @@ export class LocalStore implements Store {
     if (r.inbox) {
       const loc = this.inboxLocation();
       if (loc.snarfFrom) await this.snarf(loc.path, loc.snarfFrom, true);
-      if (!existsSync(loc.path) && !opts.readOnly) this.ensureInbox(loc.path);
+      if (!existsSync(loc.path) && !opts.readOnly) await this.ensureInbox(loc.path);
       if (!existsSync(loc.path)) throw new StoreError(`Mailbox INBOX does not exist`, 'NONEXISTENT');
       const d = (await this.driverFor(loc.path)) ?? unixDriver;
       const mb = await d.open(loc.path, 'INBOX', ctx, opts);
@@ -449,7 +457,7 @@ export class LocalStore implements Store {
     let path: string;
     if (r.inbox) {
       path = this.inboxLocation().path;
-      this.ensureInbox(path);
+      await this.ensureInbox(path);
     } else {
       path = r.path!;
       if (!existsSync(path)) {

@@ -1,11 +1,14 @@
-import { describe, it, expect, afterEach, beforeAll } from 'vitest';
+import { describe, it, expect, afterEach, beforeAll, beforeEach } from 'vitest';
 import { spawnSync, spawn } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { ImapFlow } from 'imapflow';
-import { makeSandbox, spawnDaemon, type Sandbox } from '../helpers/sandbox.js';
+import { makeSandbox, spawnDaemon, FORMATS, type Format, type Sandbox } from '../helpers/sandbox.js';
 import { withVirtualUsers, startListener, TcpClient, type RunningListener } from '../helpers/servers.js';
+import { unixDriver } from '../../src/store/drivers/unix/index.js';
+import { mbxDriver } from '../../src/store/drivers/mbx/index.js';
+import { mixDriver } from '../../src/store/drivers/mix/index.js';
 
 let sb: Sandbox;
 let listener: RunningListener | undefined;
@@ -33,14 +36,19 @@ function py(script: string): { code: number | null; out: string; err: string } {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** Format of the virtual user's INBOX and new mailboxes in the current test. */
+let format: Format = 'unix';
 async function listenerWithUser(services: Record<string, string>, extra: Record<string, string> = {}) {
   sb = makeSandbox();
-  withVirtualUsers(sb, { alice: 'wonderland' }, { plaintext: 'tls-only', ...(cert ? { 'tls-cert': cert, 'tls-key': key } : {}), ...extra });
+  withVirtualUsers(sb, { alice: 'wonderland' }, { plaintext: 'tls-only', 'new-mailbox-format': format, ...(cert ? { 'tls-cert': cert, 'tls-key': key } : {}), ...extra });
   listener = await startListener(sb, services);
   return listener;
 }
 
-describe('real clients through the built-in listener', () => {
+for (const fmt of FORMATS) describe(`real clients through the built-in listener, mailboxes in ${fmt} format`, () => {
+  beforeEach(() => {
+    format = fmt;
+  });
   it.skipIf(!HAVE_PY)('Python imaplib: login, append, select, search, fetch, store, expunge', async () => {
     const l = await listenerWithUser({ imap: '127.0.0.1:0' });
     const r = py(`
@@ -57,6 +65,9 @@ print(m.logout()[0])
 `);
     expect(r.err).toBe('');
     expect(r.out.split('\n')).toEqual(['OK', 'OK', 'OK 1', 'OK 1', '1 (FLAGS (\\Flagged \\Recent) BODY[TEXT] {10}', 'hi there', 'OK', 'OK 1', 'BYE', '']);
+    // The virtual user's INBOX was made in this format (not a traditional file that the test would also pass on).
+    const inbox = join(sb.root, 'vmail', 'alice', 'INBOX');
+    expect(await ({ unix: unixDriver, mbx: mbxDriver, mix: mixDriver })[format].detect(inbox)).toBe(true);
   });
 
   it('imapflow: list, open, append, fetch with envelope and bodystructure, flags, search', async () => {
@@ -133,6 +144,12 @@ p = poplib.POP3('127.0.0.1', ${l.ports.pop3}); p.user('alice'); p.pass_('wonderl
     expect(out[9]).toBe('(1, 31)');
   });
 
+});
+
+describe('real clients through the built-in listener', () => {
+  beforeEach(() => {
+    format = 'unix';
+  });
   it.skipIf(!HAVE_OPENSSL)('STARTTLS over TCP and implicit TLS, verified with node:tls and openssl s_client', async () => {
     const l = await listenerWithUser({ imap: '127.0.0.1:0', imaps: '127.0.0.1:0', pop3: '127.0.0.1:0' });
     // STARTTLS by hand, then LOGIN inside TLS.

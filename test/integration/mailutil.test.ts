@@ -264,6 +264,12 @@ describe.skipIf(!HAVE_UW)('mailutil against UW c-client', () => {
       await mb.close();
       return out;
     };
+    const uidsOf = async (fmt: keyof typeof drivers, name: string) => {
+      const mb = await drivers[fmt].open(join(sb.home, name), name, ctx, { readOnly: true });
+      const r = { uidValidity: mb.uidValidity, uids: mb.messages().map((m) => m.uid) };
+      await mb.close();
+      return r;
+    };
     const expected = await summary('unix', 'src');
     expect(expected[0]).toBe('message 1 Work,\\Flagged,\\Seen Body of message 1.');
     for (const fmt of ['mbx', 'mix'] as const) {
@@ -274,6 +280,14 @@ describe.skipIf(!HAVE_UW)('mailutil against UW c-client', () => {
       expect(c.code, c.out + c.err).toBe(0);
       expect(c.out + c.err).not.toMatch(/Invalid|Error|Unable|rebuilding/i);
       expect(await summary('unix', `back-${fmt}`)).toEqual(expected);
+      // UIDs: with -rw UW opens our file read-write, where c-client renumbers any UID it finds invalid
+      // ("Invalid UID … rebuilding UIDs"); afterwards ours reads the same UIDVALIDITY and UIDs.
+      const before = await uidsOf(fmt, `ours-${fmt}`);
+      expect(before.uids).toEqual([1, 2, 3, 4, 5]);
+      const rw = uw(['-rw', 'copy', `ours-${fmt}`, `#driver.unix/back-rw-${fmt}`]);
+      expect(rw.code, rw.out + rw.err).toBe(0);
+      expect(rw.out + rw.err).not.toMatch(/Invalid|rebuilding/i);
+      expect(await uidsOf(fmt, `ours-${fmt}`)).toEqual(before);
       // UW writes mbx/mix; ours reads the same messages and flags.
       expect(uw(['copy', '-kw', 'src', `#driver.${fmt}/uw-${fmt}`]).code).toBe(0);
       expect(await summary(fmt, `uw-${fmt}`)).toEqual(expected);
