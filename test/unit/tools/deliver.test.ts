@@ -36,3 +36,33 @@ describe('delivery message preparation', () => {
     expect((await readAll(Readable.from([Buffer.from('ab'), Buffer.from('c')]), 15)).toString()).toBe('abc');
   });
 });
+
+describe('per-user quota (virtual users)', () => {
+  it('delivers while INBOX plus the message fits, then refuses with EX_CANTCREAT and leaves the mailbox as it was', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { Config } = await import('../../../src/config/index.js');
+    const { LocalStore } = await import('../../../src/store/store.js');
+    const { deliver } = await import('../../../src/tools/deliver.js');
+    const { noLog } = await import('../../helpers/drivers.js');
+    const dir = mkdtempSync(join(tmpdir(), 'uw-quota-'));
+    try {
+      const c = new Config();
+      c.set('spool-directory', dir);
+      c.set('lock-directory', dir);
+      const id = { user: 'v', uid: process.getuid!(), gid: process.getgid!(), groups: [], home: dir, mailRoot: dir, inbox: join(dir, 'INBOX'), restrict: true, virtual: true, quota: 700, module: 'sqlite' };
+      const store = new LocalStore({ identity: id, config: c, log: noLog, hostname: 'h' });
+      const msg = (n: number) => Buffer.from(`Subject: q${n}\r\n\r\n${'x'.repeat(300)}\r\n`);
+      await deliver({ store, quota: id.quota }, msg(1));
+      await deliver({ store, quota: id.quota }, msg(2));
+      const err = await deliver({ store, quota: id.quota }, msg(3)).catch((e) => e);
+      expect(err).toBeInstanceOf(DeliveryError);
+      expect(err.exitCode).toBe(EX_CANTCREAT);
+      expect(err.message).toMatch(/^Quota exceeded \(\d+ > 700 bytes\)$/);
+      expect((await store.status('INBOX')).messages).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
