@@ -423,3 +423,28 @@ describe('imapd extensions, one by one (raw protocol)', () => {
     expect(r[0]).toBe('* STATUS INBOX (MESSAGES 0)');
   });
 });
+
+describe('a client that never leaves IDLE', () => {
+  it('keeps getting new mail, and is logged out after imap-idle-timeout with UW\'s BYE', async () => {
+    fmt = 'unix';
+    sb = makeSandbox({ 'imap-idle-timeout': '60', 'idle-poll-interval': '1' });
+    const c = spawnDaemon(sb, 'imapd');
+    clients.push(c);
+    await c.readLine();
+    await c.command('a', 'SELECT INBOX');
+    const t0 = Date.now();
+    c.send('b IDLE');
+    expect(await c.readLine()).toBe('+ Waiting for DONE');
+    const other = spawnDaemon(sb, 'imapd');
+    clients.push(other);
+    await other.readLine();
+    await other.command('x', 'APPEND INBOX {15+}\r\nSubject: new\r\n\r\n');
+    expect(await c.readLine(10_000)).toBe('* 1 EXISTS');
+    let line = await c.readLine(90_000);
+    while (line.startsWith('* ') && !line.startsWith('* BYE')) line = await c.readLine(90_000);
+    expect(line).toBe('* BYE Autologout (idle for too long)');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(59_000);
+    expect(await c.exited).not.toBeNull();
+    expect(sb.log()).toMatch(/Autologout user=/);
+  }, 120_000);
+});

@@ -90,4 +90,37 @@ describe('POP3 LOGIN-DELAY and EXPIRE (RFC 2449)', () => {
     expect(loginDelayLeft(dir, 100, t0 + 40_000)).toBe(60);
     expect(loginDelayLeft(dir, 100, t0 + 100_000)).toBe(0);
   });
+
+  it('autologout: before login after login-timeout, after login after pop-idle-timeout, with UW\'s texts; DELE not applied', async () => {
+    sb = makeSandbox();
+    withVirtualUsers(sb, { dave: 'pw' }, { plaintext: 'always', 'login-timeout': '10', 'pop-idle-timeout': '60' });
+    const i = spawnDaemon(sb, 'imapd');
+    clients.push(i);
+    await i.readLine();
+    await i.command('a', 'LOGIN dave pw');
+    await i.command('b', 'APPEND INBOX {20+}\r\nSubject: one\r\n\r\none\r\n');
+    await i.command('c', 'LOGOUT');
+    const early = spawnDaemon(sb, 'ipop3d');
+    clients.push(early);
+    await early.readLine();
+    expect(await early.readLine(20_000)).toBe('-ERR Autologout');
+    const p = spawnDaemon(sb, 'ipop3d');
+    clients.push(p);
+    await p.readLine();
+    p.write('USER dave\r\nPASS pw\r\nDELE 1\r\n');
+    await p.readLine();
+    expect(await p.readLine()).toBe('+OK Mailbox open, 1 messages');
+    expect(await p.readLine()).toBe('+OK Message deleted');
+    const t0 = Date.now();
+    expect(await p.readLine(90_000)).toBe('-ERR Autologout; idle for too long');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(59_000);
+    expect(await p.exited).not.toBeNull();
+    expect(sb.log()).toMatch(/Autologout user=dave host=/);
+    const q = spawnDaemon(sb, 'ipop3d');
+    clients.push(q);
+    await q.readLine();
+    q.write('USER dave\r\nPASS pw\r\n');
+    await q.readLine();
+    expect(await q.readLine()).toBe('+OK Mailbox open, 1 messages');
+  }, 120_000);
 });
