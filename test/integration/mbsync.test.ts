@@ -2,7 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { makeSandbox, FORMATS, type Sandbox } from '../helpers/sandbox.js';
 import { withVirtualUsers, startListener, TcpClient, type RunningListener } from '../helpers/servers.js';
 
 const HAVE = spawnSync('sh', ['-c', 'command -v mbsync']).status === 0;
@@ -26,9 +26,9 @@ async function imap(cmds: string[]): Promise<string[][]> {
 }
 
 describe.skipIf(!HAVE)('mbsync (isync)', () => {
-  it('synchronises to a local Maildir and back, twice, idempotently', async () => {
+  for (const fmt of FORMATS) it(`synchronises ${fmt} mailboxes to a local Maildir and back, twice, idempotently`, async () => {
     sb = makeSandbox();
-    withVirtualUsers(sb, { alice: 'wonderland' }, { plaintext: 'always' });
+    withVirtualUsers(sb, { alice: 'wonderland' }, { plaintext: 'always', 'new-mailbox-format': fmt });
     l = await startListener(sb, { imap: '127.0.0.1:0' });
     const m = (s: string) => `APPEND INBOX (\\Seen) {${Buffer.byteLength(s)}+}\r\n${s}`;
     await imap(['CREATE Archive', m('Subject: s1\r\nMessage-ID: <s1@x>\r\n\r\none\r\n'), m('Subject: s2\r\nMessage-ID: <s2@x>\r\n\r\ntwo\r\n')]);

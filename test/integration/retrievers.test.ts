@@ -1,8 +1,8 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, beforeEach } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, readFileSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { makeSandbox, FORMATS, type Format, type Sandbox } from '../helpers/sandbox.js';
 import { withVirtualUsers, startListener, TcpClient, type RunningListener } from '../helpers/servers.js';
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -14,9 +14,11 @@ afterEach(async () => {
   sb?.cleanup();
 });
 
+/** Format of the user's INBOX in the current test (the retrievers run on all three). */
+let format: Format = 'unix';
 async function setup(messages: string[]): Promise<RunningListener> {
   sb = makeSandbox();
-  withVirtualUsers(sb, { alice: 'wonderland' }, { plaintext: 'always' });
+  withVirtualUsers(sb, { alice: 'wonderland' }, { plaintext: 'always', 'new-mailbox-format': format });
   l = await startListener(sb, { pop3: '127.0.0.1:0', imap: '127.0.0.1:0' });
   const c = await TcpClient.connect(l.ports.imap);
   await c.readLine();
@@ -35,7 +37,10 @@ async function imapCount(): Promise<number> {
   return Number(/MESSAGES (\d+)/.exec(r[0])![1]);
 }
 
-describe('POP3 with real retrieval clients', () => {
+for (const fmt of FORMATS) describe(`POP3 and IMAP with real retrieval clients, INBOX in ${fmt} format`, () => {
+  beforeEach(() => {
+    format = fmt;
+  });
   it.skipIf(!has('fetchmail'))('fetchmail: --keep with UIDL tracking, then a run that flushes, then one that finds nothing', async () => {
     const lis = await setup(['Subject: one\r\n\r\nfirst\r\n', 'Subject: two\r\n\r\nsecond\r\n']);
     const rc = join(sb.root, 'fetchmailrc');
