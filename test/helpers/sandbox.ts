@@ -118,7 +118,8 @@ export function makeSandbox(config: Record<string, string> = {}): Sandbox {
       writeConfig();
     },
     cleanup() {
-      rmSync(root, { recursive: true, force: true });
+      // A daemon may still be finishing (its scan cache is written at close): retry while files appear.
+      rmSync(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
     },
   };
 }
