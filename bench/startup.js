@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 
 const N = Number(process.argv[2] ?? 50);
+const GAP = Number(process.env.GAP ?? 60); // ms between warm-pool connections
 const REPO = new URL('..', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'uwimap-startup-'));
 chmodSync(root, 0o755);
@@ -70,7 +71,7 @@ for (let i = 0; i < N; i++) {
       });
     }),
   );
-  await new Promise((r) => setTimeout(r, 60)); // a realistic gap: the pool refills
+  await new Promise((r) => setTimeout(r, GAP)); // a gap between connections: the pool refills
 }
 l.kill();
 rmSync(root, { recursive: true, force: true });

@@ -6,8 +6,8 @@
 import { sharedNamespaceDir } from '../store/user-dirs.js';
 import { PamModule } from './pam.js';
 import { join } from 'node:path';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { nodeCrypto } from '../runtime/builtins.js';
+import { existsSync, readFileSync } from 'node:fs';
 import type { AuthContext, Authenticator, CheckpwModule, Identity, SaslExchange } from './types.js';
 import { AuthError } from './types.js';
 import type { Config } from '../config/index.js';
@@ -158,7 +158,7 @@ export class ModuleAuthenticator implements Authenticator {
   }
 
   private async authorize(authz: string, admin: Identity, ctx: AuthContext): Promise<Identity> {
-    const mailadm = (await import('node:fs')).readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith('mailadm:'));
+    const mailadm = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith('mailadm:'));
     const members = mailadm?.split(':')[3]?.split(',') ?? [];
     const gid = mailadm ? Number(mailadm.split(':')[2]) : -1;
     if (!members.includes(admin.user) && !admin.groups.includes(gid)) return this.failed(authz, ctx, `${admin.user} is not a mail administrator`);
@@ -172,8 +172,8 @@ export class ModuleAuthenticator implements Authenticator {
     await this.precheck(user, ctx);
     const s = (await this.cram.getSecret(user)) ?? undefined;
     if (s) {
-      const want = createHash('md5').update(challenge + s.secret).digest('hex');
-      if (want.length === digest.length && timingSafeEqual(Buffer.from(want), Buffer.from(digest.toLowerCase()))) return this.finishOk(s.identity, ctx);
+      const want = nodeCrypto().createHash('md5').update(challenge + s.secret).digest('hex');
+      if (want.length === digest.length && nodeCrypto().timingSafeEqual(Buffer.from(want), Buffer.from(digest.toLowerCase()))) return this.finishOk(s.identity, ctx);
     }
     return this.failed(user, ctx, 'bad APOP digest');
   }

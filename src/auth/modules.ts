@@ -5,8 +5,7 @@
  */
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { timingSafeEqual } from 'node:crypto';
+import { childProcess, nodeCrypto } from '../runtime/builtins.js';
 import { bcrypt } from '../runtime/lazy.js';
 import type { AuthContext, CheckResult, CheckpwModule, Identity, ScramCredentials } from './types.js';
 import type { Config } from '../config/index.js';
@@ -18,10 +17,10 @@ export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   if (x.length !== y.length) {
-    timingSafeEqual(x, x);
+    nodeCrypto().timingSafeEqual(x, x);
     return false;
   }
-  return timingSafeEqual(x, y);
+  return nodeCrypto().timingSafeEqual(x, y);
 }
 
 interface PwEntry {
@@ -217,7 +216,7 @@ export class ExternalModule implements CheckpwModule {
     const prog = this.cfg.str('checkpassword');
     if (!prog) return { status: 'unknown' };
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(prog, ['true'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+      const child = childProcess().spawn(prog, ['true'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
       const timer = setTimeout(() => child.kill('SIGKILL'), this.cfg.int('checkpassword-timeout') * 1000);
       child.on('exit', (c) => {
         clearTimeout(timer);

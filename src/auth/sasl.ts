@@ -3,7 +3,7 @@
  * continuations): PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195, UW's
  * challenge), ANONYMOUS (RFC 4505), SCRAM-SHA-256 (RFC 5802/7677).
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from '../runtime/builtins.js';
 import { hostname } from 'node:os';
 import type { Identity, SaslExchange, SaslStep, ScramCredentials } from './types.js';
 
@@ -86,8 +86,8 @@ export function cramMd5(b: SaslBackend, challenge = `<${process.pid}.${Math.floo
       const digest = text.slice(sp + 1).toLowerCase();
       const s = await b.secret(user.split('*')[0]);
       if (!s) return fail();
-      const want = createHmac('md5', s.secret).update(challenge).digest('hex');
-      if (want.length !== digest.length || !timingSafeEqual(Buffer.from(want), Buffer.from(digest))) return fail();
+      const want = nodeCrypto().createHmac('md5', s.secret).update(challenge).digest('hex');
+      if (want.length !== digest.length || !nodeCrypto().timingSafeEqual(Buffer.from(want), Buffer.from(digest))) return fail();
       return { type: 'success', identity: s.identity };
     },
   };
@@ -119,7 +119,7 @@ function xor(a: Buffer, b: Buffer): Buffer {
 }
 
 /** SCRAM-SHA-256 server side. `nonce` is injectable for byte-exact tests against RFC 7677. */
-export function scramSha256(b: SaslBackend, nonce = randomBytes(18).toString('base64')): SaslExchange {
+export function scramSha256(b: SaslBackend, nonce = nodeCrypto().randomBytes(18).toString('base64')): SaslExchange {
   let stage = 0;
   let creds: ScramCredentials | undefined;
   let clientFirstBare = '';
@@ -146,7 +146,7 @@ export function scramSha256(b: SaslBackend, nonce = randomBytes(18).toString('ba
         creds = await b.scram(user);
         combined = attrs.r + nonce;
         // Unknown users get a plausible challenge too, and fail at the proof.
-        const salt = creds?.salt ?? createHash('sha256').update(user).digest().subarray(0, 16);
+        const salt = creds?.salt ?? nodeCrypto().createHash('sha256').update(user).digest().subarray(0, 16);
         serverFirst = `r=${combined},s=${salt.toString('base64')},i=${creds?.iterations ?? 4096}`;
         stage = 1;
         return { type: 'challenge', data: Buffer.from(serverFirst) };
@@ -161,12 +161,12 @@ export function scramSha256(b: SaslBackend, nonce = randomBytes(18).toString('ba
         if (attrs.r !== combined || attrs.c !== Buffer.from(gs2).toString('base64') || !creds) return fail();
         const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
         const proof = Buffer.from(text.slice(pIdx + 3), 'base64');
-        const clientSignature = createHmac('sha256', creds.storedKey).update(authMessage).digest();
+        const clientSignature = nodeCrypto().createHmac('sha256', creds.storedKey).update(authMessage).digest();
         if (proof.length !== clientSignature.length) return fail();
         const clientKey = xor(proof, clientSignature);
-        const stored = createHash('sha256').update(clientKey).digest();
-        if (!timingSafeEqual(stored, creds.storedKey)) return fail();
-        const serverSignature = createHmac('sha256', creds.serverKey).update(authMessage).digest();
+        const stored = nodeCrypto().createHash('sha256').update(clientKey).digest();
+        if (!nodeCrypto().timingSafeEqual(stored, creds.storedKey)) return fail();
+        const serverSignature = nodeCrypto().createHmac('sha256', creds.serverKey).update(authMessage).digest();
         return { type: 'success', identity: creds.identity, data: Buffer.from(`v=${serverSignature.toString('base64')}`) };
       }
       return fail();

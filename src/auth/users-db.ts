@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { sqlite, bcrypt as loadBcrypt } from '../runtime/lazy.js';
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../runtime/builtins.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -36,11 +36,11 @@ export interface NewUser {
 
 const SCRAM_ITERATIONS = 4096;
 
-export function scramSecrets(password: string, salt = randomBytes(16), iterations = SCRAM_ITERATIONS) {
-  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
-  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-  const storedKey = createHash('sha256').update(clientKey).digest();
-  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+export function scramSecrets(password: string, salt = nodeCrypto().randomBytes(16), iterations = SCRAM_ITERATIONS) {
+  const salted = nodeCrypto().pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
+  const clientKey = nodeCrypto().createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = nodeCrypto().createHash('sha256').update(clientKey).digest();
+  const serverKey = nodeCrypto().createHmac('sha256', salted).update('Server Key').digest();
   return { salt, iterations, storedKey, serverKey };
 }
 

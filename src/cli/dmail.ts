@@ -103,4 +103,4 @@ async function main(): Promise<void> {
   process.exit(code);
 }
 
-await main();
+void main();

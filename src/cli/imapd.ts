@@ -1,4 +1,4 @@
 import { runDaemon } from '../runtime/daemon.js';
 import { runImapSession } from '../imap/session.js';
 
-await runDaemon('imapd', runImapSession);
+void runDaemon('imapd', runImapSession);

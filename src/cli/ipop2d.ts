@@ -1,4 +1,4 @@
 import { runDaemon } from '../runtime/daemon.js';
 import { runPop2Session } from '../pop2/session.js';
 
-await runDaemon('ipop2d', runPop2Session);
+void runDaemon('ipop2d', runPop2Session);

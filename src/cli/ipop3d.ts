@@ -1,4 +1,4 @@
 import { runDaemon } from '../runtime/daemon.js';
 import { runPop3Session } from '../pop3/session.js';
 
-await runDaemon('ipop3d', runPop3Session);
+void runDaemon('ipop3d', runPop3Session);

@@ -6,7 +6,8 @@
 import { Command } from 'commander';
 import { loadConfig, ConfigError } from '../config/index.js';
 import { initLog, log } from '../runtime/log.js';
-import { addConfigFlags, configOverrides, version } from '../runtime/daemon.js';
+import { version } from '../runtime/daemon.js';
+import { addConfigFlags, configOverrides } from '../runtime/flags.js';
 import { Listener } from '../listener/listener.js';
 import { setupDemo } from '../demo/setup.js';
 

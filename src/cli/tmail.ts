@@ -8,10 +8,9 @@
  * 67 unknown user, 64 usage.
  */
 import { Command } from 'commander';
-import { spawn } from 'node:child_process';
+import { childProcess } from '../runtime/builtins.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../config/index.js';
 import { initLog, log } from '../runtime/log.js';
 import { becomeUser, isRoot, currentUserIdentity } from '../runtime/identity.js';
@@ -127,12 +126,12 @@ async function main(): Promise<void> {
   }
   if (users.length === 1) process.exit(await deliverOne(users[0], data, o, config, invoker));
   // Several recipients: one child process per recipient (each becomes its user).
-  const self = fileURLToPath(import.meta.url);
+  const self = process.argv[1]; // bin/tmail (or whatever script started this process)
   const passOn = process.argv.slice(2).filter((a) => !users.includes(a));
   let worst = 0;
   for (const u of users) {
     const code = await new Promise<number>((res) => {
-      const child = spawn(process.execPath, [self, ...passOn, u], { stdio: ['pipe', 'inherit', 'inherit'] });
+      const child = childProcess().spawn(process.execPath, [self, ...passOn, u], { stdio: ['pipe', 'inherit', 'inherit'] });
       child.on('exit', (c) => res(c ?? d.EX_TEMPFAIL));
       child.stdin.end(data);
     });
@@ -141,4 +140,4 @@ async function main(): Promise<void> {
   process.exit(worst);
 }
 
-await main();
+void main();

@@ -78,7 +78,8 @@ export class Listener {
 
   private spawnWorker(svc: Service): Worker {
     const program = PROGRAM[svc];
-    const entry = fileURLToPath(new URL(`../cli/${program}.js`, import.meta.url));
+    // bin/<program>: the bundle with its code cache when built (bin/boot.cjs), else dist/cli.
+    const entry = fileURLToPath(new URL(`../../bin/${program}`, import.meta.url));
     const args = ['--worker', '--preauth', 'never', ...(this.o.configFile ? ['--config', this.o.configFile] : []), ...(svc.endsWith('s') ? ['--implicit-tls', 'yes'] : []), ...(this.o.workerArgs ?? [])];
     const child = fork(entry, args, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [] });
     const w: Worker = { child, ready: false };
@@ -121,7 +122,9 @@ export class Listener {
     const w = p.find((x) => x.ready && x.child.connected);
     if (w) {
       this.removeFromPool(svc, w);
-      this.fillPool(svc);
+      // Refill after the connection has been handed over: starting a process
+      // (fork) takes milliseconds that the waiting client would otherwise see.
+      setImmediate(() => this.fillPool(svc));
       return Promise.resolve(w);
     }
     // None warm: start one and wait for it.

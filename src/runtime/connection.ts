@@ -6,7 +6,8 @@
  */
 import { Duplex } from 'node:stream';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { tls as loadTls } from './builtins.js';
 import { fstatSync } from 'node:fs';
 import { once } from 'node:events';
 
@@ -125,7 +126,7 @@ export class Connection {
     plain.removeAllListeners('error');
     // Errors on the raw stream surface through the TLS socket.
     plain.on('error', () => undefined);
-    const secure = new tls.TLSSocket(plain as net.Socket, { isServer: true, secureContext: ctx });
+    const secure = new (loadTls().TLSSocket)(plain as net.Socket, { isServer: true, secureContext: ctx });
     await new Promise<void>((resolve, reject) => {
       const onErr = (e: Error) => reject(e);
       secure.once('secure', () => {

@@ -3,12 +3,12 @@
  * connection (stdio from inetd/xinetd/systemd, or a socket handed over by the
  * built-in listener) → protocol session. One process serves one connection.
  */
-import { Command, Option } from 'commander';
 import { hostname as osHostname } from 'node:os';
 import { basename } from 'node:path';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { ALL_KEYS, ConfigError, loadConfig, type Config } from '../config/index.js';
+import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { quickDaemonArgs, type DaemonArgs } from './args.js';
 import { initLog, log, type Log } from './log.js';
 import { Connection, socketInfo, stdioStream } from './connection.js';
 import { secureContextLoader } from './tls.js';
@@ -58,28 +58,6 @@ export function version(): string {
   return VERSION;
 }
 
-/** Add one `--key <value>` flag per configuration key, plus --config. */
-export function addConfigFlags(cmd: Command): Command {
-  cmd.option('-c, --config <file>', 'configuration file (default /etc/uwimap.conf when it exists)');
-  for (const k of ALL_KEYS) {
-    const o = new Option(`--${k.key} <${k.type === 'bool' ? 'yes|no' : k.type}>`, k.description);
-    o.hideHelp(false);
-    cmd.addOption(o);
-  }
-  return cmd;
-}
-
-/** Flags given on the command line as [key, raw text] pairs for loadConfig. */
-export function configOverrides(opts: Record<string, unknown>): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const k of ALL_KEYS) {
-    const camel = k.key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-    const v = opts[camel];
-    if (v !== undefined) out.push([k.key, String(v)]);
-  }
-  return out;
-}
-
 export function resolveHostname(cfg: Config): string {
   return cfg.str('hostname') || osHostname();
 }
@@ -87,26 +65,14 @@ export function resolveHostname(cfg: Config): string {
 /** Parse argv and run one session of `program` with `runner`. */
 export async function runDaemon(program: Program, runner: SessionRunner, argv = process.argv): Promise<void> {
   const invokedAs = basename(argv[1] ?? program);
-  const cmd = new Command(program)
-    .description(
-      {
-        imapd: 'IMAP4rev1 server: serves one connection on stdin/stdout (inetd, xinetd, systemd Accept=yes, ssh).',
-        ipop3d: 'POP3 server: serves one connection on stdin/stdout.',
-        ipop2d: 'POP2 server (RFC 937): serves one connection on stdin/stdout.',
-      }[program],
-    )
-    .version(VERSION, '-V, --version')
-    .option('--show-config', 'print the effective configuration and exit')
-    .addOption(new Option('--worker', 'run as a worker of the built-in listener (internal)').hideHelp())
-    .allowExcessArguments(false);
-  addConfigFlags(cmd);
-  // commander writes help/version/errors to stdout/stderr: fine for an administrator at a terminal.
-  cmd.parse(argv);
-  const opts = cmd.opts<Record<string, unknown>>();
+  // The usual command lines (inetd, systemd, the listener's workers) are
+  // parsed without loading commander; --help, --version, --show-config and
+  // mistakes go through it (src/runtime/flags.ts).
+  const opts: DaemonArgs = quickDaemonArgs(argv.slice(2)) ?? (await import('./flags.js')).parseDaemonFlags(program, VERSION, argv);
 
   let config: Config;
   try {
-    config = loadConfig({ file: opts.config as string | undefined, overrides: configOverrides(opts) });
+    config = loadConfig({ file: opts.config, overrides: opts.overrides });
   } catch (e) {
     if (e instanceof ConfigError) {
       refuseStart(program, e.message);
@@ -202,6 +168,9 @@ function receiveWorkerSocket(secureContext: ReturnType<typeof secureContextLoade
     };
     process.on('message', onMessage);
     process.on('disconnect', () => resolve(undefined));
+    // Compile Node's socket code now, while the worker waits in the pool,
+    // rather than while a client waits for its greeting.
+    new net.Socket().destroy();
     process.send({ type: 'ready' });
   });
 }

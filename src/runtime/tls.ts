@@ -3,7 +3,8 @@
  * from the configured paths (the key falls back to the certificate file, as
  * UW does), loaded on first use and cached for the process.
  */
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { tls as loadTls } from './builtins.js';
 import { readFileSync, existsSync } from 'node:fs';
 import type { Config } from '../config/index.js';
 
@@ -18,7 +19,7 @@ export function secureContextLoader(cfg: Config): () => tls.SecureContext | unde
       return undefined;
     }
     try {
-      cached = tls.createSecureContext({
+      cached = loadTls().createSecureContext({
         cert: readFileSync(certPath),
         key: readFileSync(keyPath),
         minVersion: cfg.str('tls-min-version') as tls.SecureVersion,

@@ -8,7 +8,7 @@
  *     death" (SIGUSR2) between c-client processes.
  */
 import { openSync, closeSync, writeSync, lstatSync, unlinkSync, linkSync, statSync, chmodSync, readSync, ftruncateSync, fstatSync, existsSync, constants } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { childProcess } from '../../runtime/builtins.js';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import * as posix from '../../runtime/posix.js';
@@ -48,7 +48,7 @@ const MLOCK_DEFAULTS = ['/usr/libexec/mlock', '/usr/sbin/mlock', '/etc/mlock'];
 async function lockViaHelper(path: string, helper: string | undefined, fd: number, log?: Log): Promise<DotLock | undefined> {
   const bin = helper || MLOCK_DEFAULTS.find((p) => existsSync(p));
   if (!bin || !existsSync(bin)) return undefined;
-  const child = spawn(bin, ['3', path], { stdio: ['pipe', 'pipe', 'ignore', fd] });
+  const child = childProcess().spawn(bin, ['3', path], { stdio: ['pipe', 'pipe', 'ignore', fd] });
   const answer = await new Promise<string>((resolve) => {
     let done = false;
     const finish = (c: string) => {
