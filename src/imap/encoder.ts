@@ -1,29 +1,47 @@
 /**
  * The one IMAP response encoder: strings (quoted when safe, else literals),
  * NIL, numbers, parenthesised lists, flag lists. Quoting rules live here only.
+ *
+ * Responses are built as "octet strings": JavaScript strings holding one
+ * octet per character (latin1), turned into a Buffer once per response line.
+ * Building nested lists (ENVELOPE, BODYSTRUCTURE) this way costs a string
+ * concatenation per item instead of a Buffer allocation and copy per level.
  */
 import type { ImapValue } from '../mail/types.js';
 
-/** Encode a string as a quoted string when possible, else as a literal. */
-export function str(v: string | Buffer | null | undefined): Buffer {
-  if (v === null || v === undefined) return Buffer.from('NIL');
-  // Strings from messages are octets held as latin1 (8-bit headers pass through unchanged); only text with
-  // code points above U+00FF (server-made Unicode) is sent as UTF-8.
-  const b = typeof v === 'string' ? Buffer.from(v, /[^\u0000-\u00ff]/.test(v) ? 'utf8' : 'latin1') : v;
-  let safe = b.length < 1024;
-  if (safe)
-    for (let i = 0; i < b.length; i++) {
-      const c = b[i];
+/**
+ * The octets of a string as an octet string. Strings from messages already
+ * hold octets (8-bit header bytes pass through unchanged); text with code
+ * points above U+00FF (server-made Unicode) is sent as UTF-8.
+ */
+export function octets(v: string): string {
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) > 0xff) return Buffer.from(v, 'utf8').toString('latin1');
+  return v;
+}
+
+/** A string as an IMAP quoted string when possible, else a literal; as an octet string. */
+export function strText(v: string | Buffer | null | undefined): string {
+  if (v === null || v === undefined) return 'NIL';
+  const o = typeof v === 'string' ? octets(v) : v.toString('latin1');
+  if (o.length < 1024) {
+    let safe = true;
+    let escape = false;
+    for (let i = 0; i < o.length; i++) {
+      const c = o.charCodeAt(i);
       if (c === 0 || c === 10 || c === 13 || c > 0x7e) {
         safe = false;
         break;
       }
+      if (c === 34 || c === 92) escape = true;
     }
-  if (safe) {
-    const s = b.toString('latin1');
-    return Buffer.from('"' + s.replace(/(["\\])/g, '\\$1') + '"', 'latin1');
+    if (safe) return '"' + (escape ? o.replace(/(["\\])/g, '\\$1') : o) + '"';
   }
-  return Buffer.concat([Buffer.from(`{${b.length}}\r\n`, 'latin1'), b]);
+  return `{${o.length}}\r\n` + o;
+}
+
+/** Encode a string as a quoted string when possible, else as a literal. */
+export function str(v: string | Buffer | null | undefined): Buffer {
+  return Buffer.from(strText(v), 'latin1');
 }
 
 /** A literal, always (BODY[] data). */
@@ -38,17 +56,21 @@ export function mailbox(name: string): Buffer {
   return str(b);
 }
 
+/** NIL, a number, a string or a parenthesised list, as an octet string. */
+export function valueText(v: ImapValue): string {
+  if (v === null) return 'NIL';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string' || Buffer.isBuffer(v)) return strText(v);
+  let s = '(';
+  for (let i = 0; i < v.length; i++) {
+    if (i) s += ' ';
+    s += valueText(v[i]);
+  }
+  return s + ')';
+}
+
 export function value(v: ImapValue): Buffer {
-  if (v === null) return Buffer.from('NIL');
-  if (typeof v === 'number') return Buffer.from(String(v));
-  if (typeof v === 'string' || Buffer.isBuffer(v)) return str(v);
-  const parts: Buffer[] = [Buffer.from('(')];
-  v.forEach((x, i) => {
-    if (i) parts.push(Buffer.from(' '));
-    parts.push(value(x));
-  });
-  parts.push(Buffer.from(')'));
-  return Buffer.concat(parts);
+  return Buffer.from(valueText(v), 'latin1');
 }
 
 export function flagList(flags: Iterable<string>): string {

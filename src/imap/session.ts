@@ -519,11 +519,23 @@ export class ImapSession {
       if (a < 1 || b > this.view.length) throw bad('Invalid message sequence number');
       for (let i = a; i <= b; i++) out.push(this.view[i - 1]);
     }
-    return [...new Set(out)].sort((x, y) => this.view.indexOf(x) - this.view.indexOf(y));
+    // The view is in ascending UID order, so sequence order is UID order.
+    return ranges.length === 1 ? out : [...new Set(out)].sort((x, y) => x - y);
   }
 
+  /** Sequence number of a UID in the view (0 when absent): a binary search, the view being in ascending UID order. */
   seqOf(uid: number): number {
-    return this.view.indexOf(uid) + 1;
+    const v = this.view;
+    let lo = 0;
+    let hi = v.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const x = v[mid];
+      if (x === uid) return mid + 1;
+      if (x < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
   }
 }
 

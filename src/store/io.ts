@@ -2,8 +2,8 @@
 import { readSync, fstatSync } from 'node:fs';
 
 /** Up to `len` bytes at `pos` (fewer only at the end of the file). */
-export function preadFully(fd: number, len: number, pos: number): Buffer {
-  const b = Buffer.allocUnsafe(len);
+export function preadFully(fd: number, len: number, pos: number, into?: Buffer): Buffer {
+  const b = into && into.length >= len ? into : Buffer.allocUnsafe(len);
   let got = 0;
   while (got < len) {
     const n = readSync(fd, b, got, len - got, pos + got);
@@ -16,4 +16,17 @@ export function preadFully(fd: number, len: number, pos: number): Buffer {
 /** The whole file behind `fd`. */
 export function readAllFd(fd: number): Buffer {
   return preadFully(fd, fstatSync(fd).size, 0);
+}
+
+/**
+ * A buffer to read into that is reused from one read to the next (its
+ * contents are only valid until the next call). Grows as needed, and goes
+ * back to a small one after a large message.
+ */
+export class Scratch {
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  get(len: number): Buffer {
+    if (len > this.buf.length) return Buffer.allocUnsafe(len);
+    return this.buf;
+  }
 }

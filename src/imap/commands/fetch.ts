@@ -2,7 +2,7 @@ import { bad } from '../session.js';
 import type { ImapSession } from '../session.js';
 import type { Token } from '../parser.js';
 import { SELECTED, type Command } from './types.js';
-import { value, literal } from '../encoder.js';
+import { octets, valueText } from '../encoder.js';
 import { parseMessage, envelope, bodyStructure, parseSectionSpec, fetchSection, fetchBinary, formatInternalDate, type ParsedMessage, type SectionSpec } from '../../mail/index.js';
 
 interface Item {
@@ -123,50 +123,58 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
       if (!data) continue;
       msg = parsed(u, data, true);
     }
-    const out: Buffer[] = [Buffer.from(`* ${s.seqOf(u)} FETCH (`)];
+    // The response line is built as an octet string (encoder.ts); message
+    // data goes out as the Buffers it was read into, not copied again.
+    const out: Buffer[] = [];
+    let line = `* ${s.seqOf(u)} FETCH (`;
     let first = true;
-    const add = (label: string, v: Buffer) => {
-      out.push(Buffer.from(`${first ? '' : ' '}${label} `, 'latin1'), v);
+    const add = (label: string, text: string) => {
+      line += first ? `${label} ${text}` : ` ${label} ${text}`;
       first = false;
+    };
+    const addLiteral = (label: string, b: Buffer, prefix = '') => {
+      add(label, `${prefix}{${b.length}}\r\n`);
+      out.push(Buffer.from(line, 'latin1'), b);
+      line = '';
     };
     let flagsSent = false;
     for (const it of items) {
       switch (it.kind) {
         case 'flags':
-          add('FLAGS', Buffer.from(s.flagsOf(u)));
+          add('FLAGS', octets(s.flagsOf(u)));
           flagsSent = true;
           break;
         case 'uid':
-          add('UID', Buffer.from(String(u)));
+          add('UID', String(u));
           break;
         case 'internaldate':
-          add('INTERNALDATE', Buffer.from(`"${formatInternalDate(info.internalDate, info.internalDateZone)}"`));
+          add('INTERNALDATE', `"${formatInternalDate(info.internalDate, info.internalDateZone)}"`);
           break;
         case 'size':
-          add('RFC822.SIZE', Buffer.from(String(info.size)));
+          add('RFC822.SIZE', String(info.size));
           break;
         case 'envelope':
-          add('ENVELOPE', value(envelope(msg!)));
+          add('ENVELOPE', valueText(envelope(msg!)));
           break;
         case 'body':
-          add('BODY', value(bodyStructure(msg!, false)));
+          add('BODY', valueText(bodyStructure(msg!, false)));
           break;
         case 'bodystructure':
-          add('BODYSTRUCTURE', value(bodyStructure(msg!, true)));
+          add('BODYSTRUCTURE', valueText(bodyStructure(msg!, true)));
           break;
         case 'rfc822':
-          add('RFC822', literal(data!));
+          addLiteral('RFC822', data!);
           break;
         case 'rfc822.header':
-          add('RFC822.HEADER', literal(fetchSection(msg!, { part: [], kind: 'header' })));
+          addLiteral('RFC822.HEADER', fetchSection(msg!, { part: [], kind: 'header' }));
           break;
         case 'rfc822.text':
-          add('RFC822.TEXT', literal(fetchSection(msg!, { part: [], kind: 'text' })));
+          addLiteral('RFC822.TEXT', fetchSection(msg!, { part: [], kind: 'text' }));
           break;
         case 'section': {
           const b = fetchSection(msg!, it.spec!);
           const label = it.partial ? `${it.label}<${it.partial[0]}>` : it.label!;
-          add(label, literal(sliceFor(b, it.partial)));
+          addLiteral(label, sliceFor(b, it.partial));
           break;
         }
         case 'binary': {
@@ -175,19 +183,19 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
           const label = it.partial ? `${it.label}<${it.partial[0]}>` : it.label!;
           const v = sliceFor(b, it.partial);
           // Binary data goes as a literal8 when it holds NUL.
-          add(label, v.includes(0) ? Buffer.concat([Buffer.from(`~{${v.length}}\r\n`), v]) : literal(v));
+          addLiteral(label, v, v.includes(0) ? '~' : '');
           break;
         }
         case 'binarysize': {
           const b = fetchBinary(msg!, it.part!);
           if (!Buffer.isBuffer(b)) throw { unknownCte: true };
-          add(it.label!, Buffer.from(String(b.length)));
+          add(it.label!, String(b.length));
           break;
         }
       }
     }
-    if (seenNow.has(u) && !flagsSent) add('FLAGS', Buffer.from(s.flagsOf(u)));
-    out.push(Buffer.from(')\r\n'));
+    if (seenNow.has(u) && !flagsSent) add('FLAGS', octets(s.flagsOf(u)));
+    out.push(Buffer.from(line + ')\r\n', 'latin1'));
     for (const b of out) await s.send(b);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
 export { emptyChanges, mapErr };
-import { preadFully } from '../../io.js';
+import { preadFully, Scratch } from '../../io.js';
 import { MAX_KEYWORDS } from '../flagbits.js';
 import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync } from 'node:fs';
 import type { AppendMessage, AppendResult, FlagOp, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
@@ -149,6 +149,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
 
   /** Dot-lock (for writes and for scanning), then flock on the mailbox fd. */
   private async withLock<T>(write: boolean, f: () => Promise<T> | T): Promise<T> {
+    this.releaseShared();
     const dl = this.readOnly && !write ? undefined : await dotLock(this.path, { timeoutMinutes: this.ctx.dotLockTimeout, log: this.ctx.log, notify: this.opts.notify, mlock: { helper: this.ctx.mlockPath, fd: this.fd } });
     try {
       const wait = (this.ctx.lockWait ?? 300) * 1000;
@@ -488,7 +489,9 @@ export class UnixMailbox extends BaseMailbox<Msg> {
   private present(m: Msg, headerOnly: boolean): Buffer {
     const r = m.rec;
     const to = headerOnly ? r.bodyStart : r.end;
-    const raw = this.readRange(r.hdrStart, to);
+    // The stored bytes are only needed until they are converted: read them into a reused buffer.
+    const raw = preadFully(this.fd, to - r.hdrStart, r.hdrStart, this.scratch.get(to - r.hdrStart));
+    const n = raw.length;
     const outSize = headerOnly ? r.headerSize : r.size;
     const out = Buffer.allocUnsafe(outSize + 2);
     let o = 0;
@@ -496,57 +499,97 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     const base = r.hdrStart;
     const skips = r.priv.filter(([a]) => a < to);
     let si = 0;
-    while (p < raw.length) {
+    // Runs between line ends, CRs and private headers are copied whole; the
+    // next LF and CR are found by indexOf (memchr), not byte by byte.
+    let nextLf = -1;
+    let nextCr = -1;
+    while (p < n) {
       if (si < skips.length && base + p >= skips[si][0]) {
         p = skips[si][1] - base;
         si++;
         continue;
       }
-      const limit = si < skips.length ? skips[si][0] - base : raw.length;
-      const c = raw[p];
-      if (c === 13) {
-        p++;
+      const limit = si < skips.length ? Math.min(skips[si][0] - base, n) : n;
+      if (nextLf < p) {
+        nextLf = raw.indexOf(10, p);
+        if (nextLf < 0 || nextLf >= n) nextLf = n;
+      }
+      if (nextCr < p) {
+        nextCr = raw.indexOf(13, p);
+        if (nextCr < 0 || nextCr >= n) nextCr = n;
+      }
+      const q = Math.min(limit, nextLf, nextCr);
+      if (q > p) {
+        raw.copy(out, o, p, q);
+        o += q - p;
+        p = q;
         continue;
       }
-      if (c === 10) {
+      if (p === limit) continue; // at a private header: skipped above
+      if (raw[p] === 10) {
         out[o++] = 13;
         out[o++] = 10;
-        p++;
-        continue;
       }
-      // Copy a run of ordinary bytes quickly.
-      let q = p;
-      while (q < limit && raw[q] !== 10 && raw[q] !== 13) q++;
-      raw.copy(out, o, p, q);
-      o += q - p;
-      p = q;
+      p++; // a CR is dropped
     }
     return out.subarray(0, o);
   }
 
   async read(uid: number): Promise<Buffer | null> {
-    await this.freshen();
+    if (!this.sharedHeld) await this.freshen();
     const m = this.byUid.get(uid);
     if (!m) return null;
     return this.withShared(() => this.present(m, false));
   }
   async readHeader(uid: number): Promise<Buffer | null> {
-    await this.freshen();
+    if (!this.sharedHeld) await this.freshen();
     const m = this.byUid.get(uid);
     if (!m) return null;
     return this.withShared(() => this.present(m, true));
   }
+
+  /**
+   * Reads happen under a shared lock. One lock serves a burst of reads (the
+   * messages of one FETCH or SEARCH up to the next time the session waits
+   * for its client): it is released when the event loop next turns, or at
+   * once when this session needs its own write lock. Taking and dropping
+   * flock and fcntl locks for each of 10,000 messages cost more than reading
+   * them.
+   */
+  private readonly scratch = new Scratch();
+  private shared?: { ready: Promise<void> };
+  private sharedHeld = false;
   private async withShared<T>(f: () => T): Promise<T> {
-    if (!posixFlockShared(this.fd)) await lockFileShared(this.fd);
-    try {
-      if (this.changedOnDisk()) {
-        // Changed between freshen() and the lock: rescan under the lock; offsets are now current.
-        this.rescanForeign();
-      }
-      return f();
-    } finally {
-      unlockFile(this.fd);
+    if (!this.shared) {
+      const burst: { ready: Promise<void> } = { ready: Promise.resolve() };
+      this.shared = burst;
+      burst.ready = (async () => {
+        if (!posixFlockShared(this.fd)) await lockFileShared(this.fd);
+        if (this.shared !== burst) {
+          // released (this session took its write lock) while we waited
+          unlockFile(this.fd);
+          return;
+        }
+        this.sharedHeld = true;
+        setImmediate(() => {
+          if (this.shared === burst) this.releaseShared();
+        });
+        // Changed since freshen() or the last burst: rescan under the lock; offsets are now current.
+        if (this.changedOnDisk()) this.rescanForeign();
+      })();
+      burst.ready.catch(() => {
+        if (this.shared === burst) this.releaseShared();
+      });
     }
+    await this.shared.ready;
+    if (!this.sharedHeld) return this.withShared(f);
+    return f();
+  }
+  private releaseShared(): void {
+    const held = this.sharedHeld;
+    this.shared = undefined;
+    this.sharedHeld = false;
+    if (held) unlockFile(this.fd);
   }
 
   // ------------------------------------------------------------- writing
@@ -728,6 +771,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
         /* no cache */
       }
       this.closed = true;
+      this.releaseShared();
       this.unsubscribeKod?.();
       this.lockT?.release();
       closeSync(this.fd);
