@@ -644,11 +644,44 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       if (text === undefined) return false;
       writes.push([a, Buffer.from(text, 'latin1')]);
     }
-    for (const m of this.msgs) if (!this.blockMatches(m, m === this.msgs[0]) && !uids.includes(m.info.uid)) return false;
+    const writing = new Set(uids);
+    for (const m of this.msgs) if (!writing.has(m.info.uid) && !this.blockMatches(m, m === this.msgs[0])) return false;
     for (const [at, buf] of writes) writeSync(this.fd, buf, 0, buf.length, at);
     fsyncSync(this.fd);
     this.setRewriteTimes();
-    this.fullScanAfterWrite();
+    if (!this.rescanBlocks(uids, writes)) this.fullScanAfterWrite();
+    return true;
+  }
+
+  /**
+   * After status blocks were overwritten in place nothing moved: parse only
+   * the blocks just written (for their private-header ranges and values)
+   * instead of scanning the whole file again. False if anything is not as
+   * expected (then the caller rescans).
+   */
+  private rescanBlocks(uids: number[], writes: Array<[number, Buffer]>): boolean {
+    const FROM = 'From block Thu Jan  1 00:00:00 1970\n';
+    for (let i = 0; i < uids.length; i++) {
+      const r = this.byUid.get(uids[i])?.rec;
+      const [at, block] = writes[i];
+      if (!r) return false;
+      // The block as the private header lines of a message of its own, at its offset in the file.
+      const bytes = Buffer.concat([Buffer.from(FROM, 'latin1'), block, Buffer.from('\n', 'latin1')]);
+      const base = at - FROM.length;
+      const { messages } = scanMailbox(-1, base, base + bytes.length, bytes);
+      const h = messages[0];
+      if (messages.length !== 1 || !h.priv.length || h.priv[0][0] !== at || h.priv[h.priv.length - 1][1] !== at + block.length || h.hdrEnd !== at + block.length) return false;
+      for (let j = 1; j < h.priv.length; j++) if (h.priv[j][0] !== h.priv[j - 1][1]) return false;
+      r.priv = h.priv;
+      r.status = h.status;
+      r.xstatus = h.xstatus;
+      r.xkeywords = h.xkeywords;
+      r.xuid = h.xuid;
+      r.ximap = h.ximap;
+      r.ximapbase = h.ximapbase;
+      r.ximapValueAt = h.ximapValueAt;
+    }
+    this.snap = this.snapshot();
     return true;
   }
 

@@ -64,8 +64,9 @@ function countCR(b: Buffer): number {
  * Scan [from, size) of the file. `from` must be the start of a message (or 0;
  * leading blank lines are skipped as c-client does). Returns the messages and
  * the offset of any leading text that is not part of a message (-1 if none).
+ * With `bytes`, those are the bytes of [from, size) and the file is not read.
  */
-export function scanMailbox(fd: number, from: number, size: number): { messages: ScannedMessage[]; junkAt: number } {
+export function scanMailbox(fd: number, from: number, size: number, bytes?: Buffer): { messages: ScannedMessage[]; junkAt: number } {
   const messages: ScannedMessage[] = [];
   let cur: ScannedMessage | undefined;
   let inHeader = false;
@@ -170,12 +171,12 @@ export function scanMailbox(fd: number, from: number, size: number): { messages:
     cur.size += contribution;
   };
 
-  const buf = Buffer.allocUnsafe(CHUNK);
+  const buf = bytes ?? Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, size - from)));
   let pos = from;
   let carry: Buffer | null = null;
   let carryAt = from;
   while (pos < size) {
-    const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
+    const n = bytes ? Math.min(bytes.length, size - pos) : readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
     if (n <= 0) break;
     let data: Buffer = buf.subarray(0, n);
     let base = pos;
@@ -185,9 +186,32 @@ export function scanMailbox(fd: number, from: number, size: number): { messages:
       carry = null;
     }
     let off = 0;
+    let nextCr = -1;
     for (;;) {
       const nl = data.indexOf(10, off);
       if (nl < 0) break;
+      const len = nl - off;
+      // Body lines (most of a mailbox) are counted here without making a
+      // Buffer view for each; header lines and "From " lines go to onLine.
+      if (cur && !inHeader && !(len >= 5 && data[off] === 0x46 && data[off + 1] === 0x72 && data[off + 2] === 0x6f && data[off + 3] === 0x6d && data[off + 4] === 0x20)) {
+        if (nextCr < off) {
+          nextCr = data.indexOf(13, off);
+          if (nextCr < 0) nextCr = data.length;
+        }
+        let crs = 0;
+        if (nextCr < nl) {
+          for (let i = nextCr; i < nl; i++) if (data[i] === 13) crs++;
+          nextCr = -1;
+        }
+        if (pendingBlankAt >= 0) {
+          cur.size += 2;
+          pendingBlankAt = -1;
+        }
+        if (len === 0 || (len === 1 && data[off] === 13)) pendingBlankAt = base + off;
+        else cur.size += len - crs + 2;
+        off = nl + 1;
+        continue;
+      }
       onLine(data.subarray(off, nl), base + off, base + nl + 1, true);
       off = nl + 1;
     }

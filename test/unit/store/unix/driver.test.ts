@@ -1,5 +1,6 @@
-import { describe, it, expect, afterEach } from 'vitest';
-import { mkdtempSync, copyFileSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { describe, it, expect, afterEach, vi } from 'vitest';
+import { mkdtempSync, copyFileSync, readFileSync, rmSync, writeFileSync, chmodSync, openSync, closeSync, fstatSync } from 'node:fs';
+import { scanMailbox } from '../../../../src/store/drivers/unix/scan.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { unixDriver, parseFromLine, validFromLine } from '../../../../src/store/drivers/unix/index.js';
@@ -163,6 +164,39 @@ describe('unix driver writes what UW writes', () => {
     expect(c.messages().map((m) => m.uid)).toEqual([1, 3, 4]);
     expect(c.uidNext).toBe(5);
     await c.close();
+  });
+  it('after flags written in place and after rewrites, what it knows of the file equals a fresh scan', async () => {
+    fresh();
+    const p = join(dir, 'spool');
+    let text = '';
+    for (let i = 1; i <= 40; i++) text += `From a${i}@b Mon Jan  2 03:04:05 2023\nSubject: m${i}\n${i % 3 ? '' : 'Status: O\n'}\nline ${i}\n${i % 5 ? '' : '\nFrom inside the body\n'}\n`;
+    writeFileSync(p, text);
+    const mb = await unixDriver.open(p, 'spool', ctx());
+    // What the driver holds about each message must be what a scan of the file finds now.
+    const known = () => (mb as unknown as { msgs: Array<{ rec: unknown }> }).msgs.map((m) => m.rec);
+    const scanned = () => {
+      const fd = openSync(p, 'r');
+      try {
+        const all = scanMailbox(fd, 0, fstatSync(fd).size).messages;
+        return all[0]?.ximap ? all.slice(1) : all;
+      } finally {
+        closeSync(fd);
+      }
+    };
+    expect(known()).toEqual(scanned());
+    const rescans = vi.spyOn(mb as unknown as { fullScanAfterWrite: () => void }, 'fullScanAfterWrite');
+    await mb.store([1, 2, 3, 10, 40], 'add', ['\\Seen', '\\Flagged']); // fits the padded blocks: in place, no rescan
+    expect(rescans).not.toHaveBeenCalled();
+    expect(known()).toEqual(scanned());
+    await mb.store([2, 3], 'remove', ['\\Seen']);
+    expect(known()).toEqual(scanned());
+    await mb.store([5], 'add', ['Work']); // a new keyword: the first message's X-IMAPbase changes too
+    expect(known()).toEqual(scanned());
+    await mb.store([1, 7, 9, 30], 'add', ['\\Deleted']);
+    expect(await mb.expunge()).toEqual([1, 7, 9, 30]);
+    expect(known()).toEqual(scanned());
+    expect(mb.messages().length).toBe(36);
+    await mb.close();
   });
   it('assigns UIDs to a spool file written by an MTA and writes X-IMAPbase', async () => {
     fresh();
