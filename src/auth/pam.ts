@@ -9,13 +9,11 @@
  * uid, gid, groups and home come from. A user NSS does not know is left to
  * the next module.
  */
-import { createRequire } from 'node:module';
 import type { AuthContext, CheckResult, CheckpwModule, Identity } from './types.js';
 import type { Config } from '../config/index.js';
 import * as posix from '../runtime/posix.js';
 import { groupsOf } from './modules.js';
 
-const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type K = any;
 
@@ -47,7 +45,7 @@ let pam: Pam | undefined;
 
 function load(): Pam {
   if (pam) return pam;
-  const k = require('koffi');
+  const k = posix.koffi();
   const lib = k.load('libpam.so.0');
   const libc = k.load('libc.so.6');
   const message = k.struct('uwimap_pam_message', { msg_style: 'int', msg: 'const char *' });

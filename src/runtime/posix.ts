@@ -16,9 +16,27 @@ const require = createRequire(import.meta.url);
 type Koffi = any;
 
 let koffiMod: Koffi | undefined;
-function koffi(): Koffi {
-  if (!koffiMod) koffiMod = require('koffi');
+export function koffi(): Koffi {
+  if (!koffiMod) koffiMod = nativeKoffi() ?? require('koffi');
   return koffiMod;
+}
+
+/**
+ * Koffi's prebuilt native module for this platform, loaded directly. Its
+ * JavaScript entry point would also load https, zlib and crypto to be able to
+ * download binaries — about 10 ms of every process start that locks a
+ * mailbox. The native module has the same API; anything unexpected (another
+ * layout, a musl system, a version mismatch) falls back to the entry point.
+ */
+function nativeKoffi(): Koffi | undefined {
+  try {
+    const pkgPath = require.resolve('koffi/package.json');
+    const pkg = require(pkgPath) as { version: string };
+    const mod = require(`${pkgPath.slice(0, -'package.json'.length)}build/koffi/${process.platform}_${process.arch}/koffi.node`) as Koffi;
+    return mod && mod.version === pkg.version && typeof mod.load === 'function' && typeof mod.struct === 'function' ? mod : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

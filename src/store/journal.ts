@@ -4,14 +4,26 @@
  * file next to the mailbox and fsync'd; the rewrite reads its input from the
  * journal, so no byte is ever read after being overwritten. If the process
  * dies half-way, the next open finds the journal and rolls the mailbox back
- * to exactly its previous content. An append journals only the old size, so
- * a half-written message is cut off again.
+ * to exactly its previous content.
+ *
+ * Appends keep a small journal of their own at the same place, made once and
+ * then reused: before new bytes are written it records the old size, the new
+ * size and a SHA-1 of the new bytes (fdatasync'd); afterwards it is marked
+ * idle. At the next open an append found whole (size and digest match) is
+ * kept, anything less is cut off: new messages are whole or absent, and a
+ * message whose append was acknowledged is never cut off, even when the
+ * machine lost power before the journal was marked idle. One sync of the
+ * journal and one of the mailbox per append; the directory only when the
+ * journal is first made.
  */
-import { openSync, closeSync, readSync, writeSync, fsyncSync, renameSync, unlinkSync, existsSync, ftruncateSync, fstatSync } from 'node:fs';
+import { openSync, closeSync, readSync, writeSync, fsyncSync, fdatasyncSync, renameSync, unlinkSync, existsSync, ftruncateSync, fstatSync, statSync, fchmodSync, fchownSync, constants } from 'node:fs';
+import { nodeCrypto } from '../runtime/builtins.js';
 import { dirname, basename, join } from 'node:path';
 
 const MAGIC = 'UWJOURNAL1';
 const HEADER = 64;
+const APPEND_MAGIC = 'UWAPPEND1';
+const APPEND_HEADER = 128;
 
 export function journalPath(mailbox: string): string {
   return join(dirname(mailbox), `.${basename(mailbox)}.uwjournal`);
@@ -128,6 +140,25 @@ function recoverFrom(path: string, fd: number): boolean {
     /* none */
   }
   if (!existsSync(path)) return false;
+  {
+    let peek: number;
+    try {
+      peek = openSync(path, 'r');
+    } catch (e) {
+      // Someone else's append journal (exactly one header long) that we may
+      // not read: it can only describe an append we cannot judge; leave it.
+      // Anything else unreadable is a rewrite journal: refuse, as before.
+      if (denied(e) && statSync(path).size === APPEND_HEADER) return false;
+      throw e;
+    }
+    const head = Buffer.alloc(APPEND_MAGIC.length);
+    try {
+      readSync(peek, head, 0, head.length, 0);
+    } finally {
+      closeSync(peek);
+    }
+    if (head.toString('latin1') === APPEND_MAGIC) return recoverAppend(path, fd);
+  }
   const jfd = openSync(path, 'r');
   try {
     const header = Buffer.alloc(HEADER);
@@ -154,4 +185,102 @@ function recoverFrom(path: string, fd: number): boolean {
   unlinkSync(path);
   fsyncDir(path);
   return true;
+}
+
+const digestOf = (b: Buffer) => nodeCrypto().createHash('sha1').update(b).digest('hex');
+
+function appendHeader(text: string): Buffer {
+  const h = Buffer.alloc(APPEND_HEADER, 0x20);
+  h.write(`${text}\n`, 'latin1');
+  return h;
+}
+
+export interface AppendJournal {
+  /** The new bytes are written and fsync'd: mark the journal idle. */
+  commit(): void;
+  /** The append failed and the mailbox was cut back: mark the journal idle. */
+  abandon(): void;
+}
+
+/**
+ * Record an append of `bytes` at `oldSize` of the mailbox `fd` (see the top
+ * of this file). The caller writes, fsyncs, then commits.
+ */
+export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes: Buffer): AppendJournal {
+  let path = journalPath(mailbox);
+  let jfd: number;
+  const flags = constants.O_RDWR | constants.O_CREAT;
+  try {
+    jfd = openSync(path, flags, 0o600);
+  } catch (e) {
+    const alt = denied(e) ? fallbackPath(fd) : undefined;
+    if (!alt) throw e;
+    path = alt;
+    jfd = openSync(path, flags, 0o600);
+  }
+  try {
+    const fresh = fstatSync(jfd).size === 0;
+    if (fresh) {
+      // Whoever may write the mailbox may write its journal: same permissions
+      // (a shared mailbox), and the mailbox owner's when root makes it.
+      const st = fstatSync(fd);
+      fchmodSync(jfd, st.mode & 0o666);
+      if (process.getuid?.() === 0) fchownSync(jfd, st.uid, st.gid);
+    }
+    const current = Buffer.alloc(HEADER);
+    if (!fresh) readSync(jfd, current, 0, HEADER, 0);
+    if (!fresh && !current.toString('latin1').startsWith(APPEND_MAGIC)) {
+      // A rewrite journal nobody recovered: never overwrite it here.
+      throw new Error(`unrecovered journal ${path}`);
+    }
+    writeSync(jfd, appendHeader(`${APPEND_MAGIC} ${oldSize} ${oldSize + bytes.length} ${digestOf(bytes)}`), 0, APPEND_HEADER, 0);
+    if (fresh) ftruncateSync(jfd, APPEND_HEADER);
+    fdatasyncSync(jfd);
+    if (fresh) fsyncDir(path);
+  } catch (e) {
+    closeSync(jfd);
+    throw e;
+  }
+  const idle = () => {
+    try {
+      writeSync(jfd, appendHeader(`${APPEND_MAGIC} idle`), 0, APPEND_HEADER, 0);
+    } finally {
+      closeSync(jfd);
+    }
+  };
+  return { commit: idle, abandon: idle };
+}
+
+/** An append journal found at open: keep a whole append, cut off anything less. True when cut. */
+function recoverAppend(path: string, fd: number): boolean {
+  const jfd = openSync(path, 'r+');
+  try {
+    const header = Buffer.alloc(APPEND_HEADER);
+    readSync(jfd, header, 0, APPEND_HEADER, 0);
+    const m = new RegExp(`^${APPEND_MAGIC} (\\d+) (\\d+) ([0-9a-f]{40})\\n`).exec(header.toString('latin1'));
+    if (!m) return false; // idle
+    const oldSize = Number(m[1]);
+    const newSize = Number(m[2]);
+    const size = fstatSync(fd).size;
+    let whole = false;
+    if (size >= newSize) {
+      const b = Buffer.allocUnsafe(newSize - oldSize);
+      let got = 0;
+      while (got < b.length) {
+        const n = readSync(fd, b, got, b.length - got, oldSize + got);
+        if (n <= 0) break;
+        got += n;
+      }
+      whole = got === b.length && digestOf(b) === m[3];
+    }
+    if (!whole && size > oldSize) {
+      ftruncateSync(fd, oldSize);
+      fsyncSync(fd);
+    }
+    writeSync(jfd, appendHeader(`${APPEND_MAGIC} idle`), 0, APPEND_HEADER, 0);
+    fdatasyncSync(jfd);
+    return !whole && size > oldSize;
+  } finally {
+    closeSync(jfd);
+  }
 }

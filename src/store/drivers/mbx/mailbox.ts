@@ -15,7 +15,7 @@ import type { DriverContext } from '../../driver.js';
 import type { AppendMessage, AppendResult, FlagOp, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
 import { flockWait, parseLock, type ParseLock } from '../../lock/index.js';
-import { beginJournal, recoverJournal } from '../../journal.js';
+import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
 import * as posix from '../../../runtime/posix.js';
 import { applyFlagOp, flagsFromBits, fDELETED, fEXPUNGED, fOLD, keywordMask, MAX_KEYWORDS, sysBits, toCrlf } from '../flagbits.js';
 import { HDRSIZE, buildHeader, flagField, parseHeader, parseRecordLine, recordLine } from './format.js';
@@ -584,24 +584,26 @@ export class MbxMailbox extends BaseMailbox<Msg> {
     const stBefore = fstatSync(this.fd);
     const oldSize = stBefore.size;
     const mtimeBefore = stBefore.mtime;
-    const j = beginJournal(this.path, this.fd, oldSize, oldSize);
+    const j = beginAppend(this.path, this.fd, oldSize, all);
     try {
       this.pwrite(all, oldSize);
-      fsyncSync(this.fd);
-      // UIDLAST (and new keywords) in the file header.
+      // UIDLAST (and new keywords) in the file header, under the same fsync
+      // (the append journal keeps a whole append or cuts a partial one).
       if (this.kw.length !== kwBefore) this.writeHeader(false);
       else this.pwrite(this.uidLast.toString(16).padStart(8, '0'), 15);
       fsyncSync(this.fd);
     } catch (e) {
+      let cut = false;
       try {
         ftruncateSync(this.fd, oldSize);
         fsyncSync(this.fd);
+        cut = true;
       } catch {
         /* the journal cuts it back at the next open */
       }
       this.uidLast = savedLast;
       this.kw.length = kwBefore;
-      j.commit();
+      if (cut) j.abandon();
       throw mapErr(e, this.name);
     }
     j.commit();

@@ -42,8 +42,10 @@ export function loadScan(k: FileKey): ScannedMessage[] | undefined {
   const nl = text.indexOf('\n');
   if (nl < 0 || text.slice(0, nl) !== keyText(k)) return undefined;
   try {
-    const recs = JSON.parse(text.slice(nl + 1)) as Array<Omit<ScannedMessage, 'date'> & { date: number | null }>;
-    return recs.map((r) => ({ ...r, date: r.date === null ? null : new Date(r.date) }));
+    const recs = JSON.parse(text.slice(nl + 1)) as Array<Omit<ScannedMessage, 'date'> & { date: number | Date | null }>;
+    // Dates are kept as numbers; turned back in place (no copy of each record).
+    for (const r of recs) if (r.date !== null) r.date = new Date(r.date as number);
+    return recs as ScannedMessage[];
   } catch {
     return undefined;
   }
@@ -55,7 +57,10 @@ export function saveScan(k: FileKey, recs: readonly ScannedMessage[]): void {
   if (!f || !cacheDir) return;
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const body = JSON.stringify(recs.map((r) => ({ ...r, date: r.date ? r.date.getTime() : null })));
+    // Dates as numbers, through a replacer rather than a copy of each record.
+    const body = JSON.stringify(recs, function (this: Record<string, unknown>, key, value: unknown) {
+      return key === 'date' ? ((this.date as Date | null)?.getTime() ?? null) : value;
+    });
     const tmp = `${f}.${process.pid}.tmp`;
     const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
     try {

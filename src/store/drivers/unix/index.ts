@@ -153,9 +153,8 @@ async function fastAppend(path: string, messages: AppendMessage[], ctx: DriverCo
         uids.push(uid);
         parts.push(buildAppended(am, flags, kw, uid, ctx, false));
       }
-      await appendBytes(path, fd, size, Buffer.concat(parts));
-      writeSync(fd, Buffer.from(pad10(uidLast), 'latin1'), 0, 10, lastAt);
-      fsyncSync(fd);
+      // UIDLAST in the pseudo-message is written with the messages, under one fsync.
+      await appendBytes(path, fd, size, Buffer.concat(parts), [[lastAt, Buffer.from(pad10(uidLast), 'latin1')]]);
       return { uidValidity, uids, warnings };
     } finally {
       unlockFile(fd);

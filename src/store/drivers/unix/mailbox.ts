@@ -13,7 +13,7 @@ import type { DriverContext } from '../../driver.js';
 import { scanMailbox, type ScannedMessage } from './scan.js';
 import { pseudoMessage, statusBlock, appendBlock, pad10, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
-import { beginJournal, recoverJournal } from '../../journal.js';
+import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
 import { loadScan, saveScan } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
 import { prepareForMbox } from './convert.js';
@@ -857,8 +857,12 @@ export function buildAppended(am: AppendMessage, flags: Set<string>, kw: string[
   return Buffer.concat([Buffer.from(`${from}\n${block}`, 'latin1'), header, Buffer.from('\n', 'latin1'), body, Buffer.from('\n', 'latin1')]);
 }
 
-/** Append bytes at the end of the file with a size journal; on failure cut back to the old size. */
-export async function appendBytes(path: string, fd: number, oldSize: number, data: Buffer): Promise<void> {
+/**
+ * Append bytes at the end of the file under an append journal (journal.ts);
+ * `patches` (such as the pseudo-message's UIDLAST digits) are written before
+ * the one fsync. On failure the file is cut back to the old size.
+ */
+export async function appendBytes(path: string, fd: number, oldSize: number, data: Buffer, patches: Array<[number, Buffer]> = []): Promise<void> {
   // Messages are separated by a blank line: make sure the file ends with LF LF.
   let prefix = '';
   if (oldSize > 0) {
@@ -869,10 +873,11 @@ export async function appendBytes(path: string, fd: number, oldSize: number, dat
     else if (oldSize >= 2 && t !== '\n\n') prefix = '\n';
   }
   const all = prefix ? Buffer.concat([Buffer.from(prefix, 'latin1'), data]) : data;
-  const j = beginJournal(path, fd, oldSize, oldSize);
+  const j = beginAppend(path, fd, oldSize, all);
   try {
     let w = 0;
     while (w < all.length) w += writeSync(fd, all, w, all.length - w, oldSize + w);
+    for (const [at, b] of patches) writeSync(fd, b, 0, b.length, at);
     fsyncSync(fd);
   } catch (e) {
     try {
@@ -882,7 +887,7 @@ export async function appendBytes(path: string, fd: number, oldSize: number, dat
       /* the journal stays and the next open cuts the file back */
       throw e;
     }
-    j.commit();
+    j.abandon();
     throw e;
   }
   j.commit();
