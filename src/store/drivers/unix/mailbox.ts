@@ -352,6 +352,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       if (p < to) copy(p, to);
     };
     const newPositions = new Map<number, number>();
+    const written: Written[] = [];
     try {
       if (startIdx <= 0 && needPseudo) {
         const date = this.pseudo?.date ?? new Date();
@@ -365,11 +366,14 @@ export class UnixMailbox extends BaseMailbox<Msg> {
         const isFirst = firstReal;
         firstReal = false;
         if (i < from) continue;
-        newPositions.set(m.info.uid, pos + outLen);
+        const at = pos + outLen;
+        newPositions.set(m.info.uid, at);
         const r = m.rec;
         push(Buffer.from(r.fromLine + '\n', 'latin1'));
         copySkipping(r.hdrStart, r.hdrEnd, r.priv);
-        push(Buffer.from(this.blockFor(m, isFirst && !needPseudo) + '\n', 'latin1'));
+        const block = Buffer.from(this.blockFor(m, isFirst && !needPseudo) + '\n', 'latin1');
+        written.push({ m, at, blockAt: pos + outLen, block });
+        push(block);
         copy(r.bodyStart, r.end);
         push(Buffer.from('\n', 'latin1'));
       }
@@ -388,7 +392,78 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       throw mapErr(e, this.name);
     }
     this.setRewriteTimes();
-    this.fullScanAfterWrite();
+    if (!this.knownAfterRewrite(startIdx <= 0 ? 0 : startIdx, drop, written, pos)) this.fullScanAfterWrite();
+  }
+
+  /**
+   * After a rewrite: work out where everything now is from what was written
+   * (every message was written as its From line, its header without private
+   * lines, a new status block, its body and one blank line) instead of
+   * scanning the whole file again; only the status blocks (in memory) and a
+   * new pseudo-message are parsed. False when a message does not fit that
+   * shape (no header/body separator, no separator line before the next
+   * message): then the caller rescans.
+   */
+  private knownAfterRewrite(from: number, drop: Set<number>, written: Written[], fileSize: number): boolean {
+    type Placed = { start: number; hdrStart: number; hdrEnd: number; bodyStart: number; end: number; next: number; block: NonNullable<ReturnType<typeof parseBlock>> };
+    const recs = new Map<Msg, Placed>();
+    for (const w of written) {
+      const r = w.m.rec;
+      if (r.bodyStart === r.hdrEnd || r.end === r.next) return false;
+      let privBytes = 0;
+      for (const [a, b] of r.priv) privBytes += Math.max(0, Math.min(b, r.hdrEnd) - Math.max(a, r.hdrStart));
+      const hdrStart = w.at + r.fromLine.length + 1;
+      if (w.blockAt !== hdrStart + (r.hdrEnd - r.hdrStart) - privBytes) return false;
+      const block = parseBlock(w.block, w.blockAt);
+      if (!block) return false;
+      const hdrEnd = w.blockAt + w.block.length - 1;
+      const bodyStart = hdrEnd + 1;
+      const end = bodyStart + (r.end - r.bodyStart);
+      recs.set(w.m, { start: w.at, hdrStart, hdrEnd, bodyStart, end, next: end + 1, block });
+    }
+    const kept = this.msgs.filter((m) => !drop.has(m.info.uid));
+    // Messages before the rewritten part are where they were; the rest follow one another to the end.
+    let expectAt = -1;
+    for (let i = 0; i < this.msgs.length; i++) {
+      const m = this.msgs[i];
+      if (drop.has(m.info.uid)) continue;
+      const rec = recs.get(m);
+      if (i < from) {
+        if (rec) return false;
+        continue;
+      }
+      if (!rec || (expectAt >= 0 && rec.start !== expectAt)) return false;
+      expectAt = rec.next;
+    }
+    if (written.length && expectAt !== fileSize) return false;
+    let pseudo = this.pseudo;
+    const firstStart = written.length ? written[0].at : fileSize;
+    if (from === 0 && (this.pseudo !== undefined || kept.length === 0)) {
+      // A new pseudo-message was written first: scan it (it is small).
+      const p = scanMailbox(this.fd, 0, firstStart).messages;
+      if (p.length !== 1 || !p[0].ximap) return false;
+      pseudo = p[0];
+    }
+    for (const [m, p] of recs) {
+      const r = m.rec;
+      r.start = p.start;
+      r.hdrStart = p.hdrStart;
+      r.hdrEnd = p.hdrEnd;
+      r.bodyStart = p.bodyStart;
+      r.end = p.end;
+      r.next = p.next;
+      r.priv = p.block.priv;
+      r.status = p.block.status;
+      r.xstatus = p.block.xstatus;
+      r.xkeywords = p.block.xkeywords;
+      r.xuid = p.block.xuid;
+      r.ximapbase = p.block.ximapbase;
+    }
+    this.msgs = kept;
+    this.pseudo = pseudo;
+    this.byUid = new Map(this.msgs.map((m) => [m.info.uid, m]));
+    this.snap = this.snapshot();
+    return true;
   }
 
   /**
@@ -660,26 +735,18 @@ export class UnixMailbox extends BaseMailbox<Msg> {
    * expected (then the caller rescans).
    */
   private rescanBlocks(uids: number[], writes: Array<[number, Buffer]>): boolean {
-    const FROM = 'From block Thu Jan  1 00:00:00 1970\n';
     for (let i = 0; i < uids.length; i++) {
       const r = this.byUid.get(uids[i])?.rec;
       const [at, block] = writes[i];
-      if (!r) return false;
-      // The block as the private header lines of a message of its own, at its offset in the file.
-      const bytes = Buffer.concat([Buffer.from(FROM, 'latin1'), block, Buffer.from('\n', 'latin1')]);
-      const base = at - FROM.length;
-      const { messages } = scanMailbox(-1, base, base + bytes.length, bytes);
-      const h = messages[0];
-      if (messages.length !== 1 || !h.priv.length || h.priv[0][0] !== at || h.priv[h.priv.length - 1][1] !== at + block.length || h.hdrEnd !== at + block.length) return false;
-      for (let j = 1; j < h.priv.length; j++) if (h.priv[j][0] !== h.priv[j - 1][1]) return false;
+      // The block ends the header: with a blank line after it, it parses as one.
+      const h = r && parseBlock(Buffer.concat([block, Buffer.from('\n', 'latin1')]), at);
+      if (!r || !h || h.priv[h.priv.length - 1][1] !== at + block.length) return false;
       r.priv = h.priv;
       r.status = h.status;
       r.xstatus = h.xstatus;
       r.xkeywords = h.xkeywords;
       r.xuid = h.xuid;
-      r.ximap = h.ximap;
       r.ximapbase = h.ximapbase;
-      r.ximapValueAt = h.ximapValueAt;
     }
     this.snap = this.snapshot();
     return true;
@@ -810,6 +877,46 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       closeSync(this.fd);
     }
   }
+}
+
+/**
+ * The private header lines of a status block we wrote ourselves (ending with
+ * the blank line that ends the header), at offset `at` of the file: their
+ * ranges and values, as the scanner would record them. Undefined if the
+ * block holds anything else.
+ */
+function parseBlock(block: Buffer, at: number): Pick<ScannedMessage, 'priv' | 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'> | undefined {
+  const text = block.toString('latin1');
+  if (!text.endsWith('\n\n')) return undefined;
+  const out: Pick<ScannedMessage, 'priv' | 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'> = { priv: [] };
+  let p = 0;
+  const last = text.length - 1; // the blank line
+  while (p < last) {
+    const nl = text.indexOf('\n', p);
+    const line = text.slice(p, nl);
+    const colon = line.indexOf(':');
+    const key = BLOCK_KEYS[line.slice(0, colon).toLowerCase()];
+    if (colon <= 0 || !key || out[key] !== undefined) return undefined;
+    out[key] = line.slice(colon + 1).trim();
+    out.priv.push([at + p, at + nl + 1]);
+    p = nl + 1;
+  }
+  return out.priv.length ? out : undefined;
+}
+const BLOCK_KEYS: Record<string, 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'> = {
+  status: 'status',
+  'x-status': 'xstatus',
+  'x-keywords': 'xkeywords',
+  'x-uid': 'xuid',
+  'x-imapbase': 'ximapbase',
+};
+
+/** A message as the rewrite wrote it: its new offset and its new status block (with the blank line after it). */
+interface Written {
+  m: Msg;
+  at: number;
+  blockAt: number;
+  block: Buffer;
 }
 
 function keyText(s: Snapshot): string {
