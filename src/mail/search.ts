@@ -186,9 +186,27 @@ function compile(key: SearchKey, ctx: SearchContext): Evaluator {
 /** Compile a SEARCH program into a predicate over messages. */
 export function compileSearch(key: SearchKey, ctx: SearchContext): (m: SearchMessage) => Promise<boolean> {
   const e = compile(key, ctx);
+  const headerOnly = !needsBody(key);
   return async (m) => {
     let loaded: Loaded | undefined;
-    const load = async () => (loaded ??= new Loaded(await m.load()));
+    const load = async () => (loaded ??= new Loaded(await (headerOnly && m.loadHeader ? m.loadHeader() : m.load())));
     return e(m, load);
   };
+}
+
+/** Whether any key looks at the body (BODY, TEXT): else the header is enough. */
+function needsBody(key: SearchKey): boolean {
+  switch (key.type) {
+    case 'body':
+    case 'text':
+      return true;
+    case 'not':
+      return needsBody(key.key);
+    case 'or':
+      return needsBody(key.a) || needsBody(key.b);
+    case 'and':
+      return key.keys.some(needsBody);
+    default:
+      return false;
+  }
 }

@@ -52,6 +52,8 @@ export interface SearchMessage {
   size: number; // RFC822.SIZE
   /** The message bytes (CRLF form); called only when a key needs them. */
   load(): Promise<Buffer>;
+  /** The header part only (CRLF form, with its blank line): used instead of load() when no key looks at the body. */
+  loadHeader?(): Promise<Buffer>;
 }
 
 export type SortKey = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAY';

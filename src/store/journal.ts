@@ -134,10 +134,14 @@ export function recoverJournal(mailbox: string, fd: number): boolean {
 }
 
 function recoverFrom(path: string, fd: number): boolean {
-  try {
-    unlinkSync(`${path}.tmp`); // an unfinished journal: the mailbox was not touched yet
-  } catch {
-    /* none */
+  // An unfinished journal: the mailbox was not touched yet. (existsSync first:
+  // a failing unlink costs an exception on every open and append.)
+  if (existsSync(`${path}.tmp`)) {
+    try {
+      unlinkSync(`${path}.tmp`);
+    } catch {
+      /* gone meanwhile */
+    }
   }
   if (!existsSync(path)) return false;
   {

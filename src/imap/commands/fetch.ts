@@ -102,6 +102,8 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
   if (uid && !items.some((i) => i.kind === 'uid')) items.unshift({ kind: 'uid' });
   const needFull = items.some((i) => ['body', 'bodystructure', 'rfc822', 'rfc822.text', 'binary', 'binarysize'].includes(i.kind) || (i.kind === 'section' && !(i.spec!.part.length === 0 && i.spec!.kind.startsWith('header'))));
   const needHeader = !needFull && items.some((i) => i.kind === 'envelope' || i.kind === 'rfc822.header' || i.kind === 'section');
+  // Only structure is wanted (no message bytes go out): the driver may read into a buffer it reuses.
+  const transient = needFull && !items.some((i) => ['rfc822', 'rfc822.header', 'rfc822.text', 'section', 'binary'].includes(i.kind));
   const setsSeen = items.some((i) => (i.kind === 'section' || i.kind === 'binary') && !i.peek) || items.some((i) => i.kind === 'rfc822' || i.kind === 'rfc822.text');
   // \Seen for non-PEEK body fetches in a read-write mailbox: one store for the whole set.
   let seenNow = new Set<number>();
@@ -115,9 +117,10 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
     let data: Buffer | null = null;
     let msg: ParsedMessage | undefined;
     if (needFull) {
-      data = await mb.read(u);
+      data = await mb.read(u, { transient });
       if (!data) continue;
-      msg = parsed(u, data, false);
+      // Transient bytes are overwritten by the next read: parsed here, not cached.
+      msg = transient ? parseMessage(data) : parsed(u, data, false);
     } else if (needHeader) {
       data = await mb.readHeader(u);
       if (!data) continue;

@@ -122,7 +122,16 @@ export async function runSearch(s: ImapSession, key: SearchKey, charset: string)
     if (!m) continue;
     const flags = new Set(m.flags);
     if (m.recent) flags.add('\\Recent');
-    const ok = await match({ seq: i + 1, uid: u, flags, internalDate: m.internalDate, size: m.size, load: async () => (await mb.read(u)) ?? Buffer.alloc(0) });
+    // Each message is done with before the next is read: the driver may reuse its buffer.
+    const ok = await match({
+      seq: i + 1,
+      uid: u,
+      flags,
+      internalDate: m.internalDate,
+      size: m.size,
+      load: async () => (await mb.read(u, { transient: true })) ?? Buffer.alloc(0),
+      loadHeader: async () => (await mb.readHeader(u)) ?? Buffer.alloc(0),
+    });
     if (ok) out.push(u);
   }
   return out;

@@ -561,14 +561,14 @@ export class UnixMailbox extends BaseMailbox<Msg> {
   }
 
   /** Convert stored text to what IMAP shows: private headers out, CRs out, LF → CRLF. */
-  private present(m: Msg, headerOnly: boolean): Buffer {
+  private present(m: Msg, headerOnly: boolean, into?: Scratch): Buffer {
     const r = m.rec;
     const to = headerOnly ? r.bodyStart : r.end;
     // The stored bytes are only needed until they are converted: read them into a reused buffer.
     const raw = preadFully(this.fd, to - r.hdrStart, r.hdrStart, this.scratch.get(to - r.hdrStart));
     const n = raw.length;
     const outSize = headerOnly ? r.headerSize : r.size;
-    const out = Buffer.allocUnsafe(outSize + 2);
+    const out = into ? into.get(outSize + 2) : Buffer.allocUnsafe(outSize + 2);
     let o = 0;
     let p = 0;
     const base = r.hdrStart;
@@ -610,11 +610,11 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     return out.subarray(0, o);
   }
 
-  async read(uid: number): Promise<Buffer | null> {
+  async read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
     if (!this.sharedHeld) await this.freshen();
     const m = this.byUid.get(uid);
     if (!m) return null;
-    return this.withShared(() => this.present(m, false));
+    return this.withShared(() => this.present(m, false, opts?.transient ? this.outScratch : undefined));
   }
   async readHeader(uid: number): Promise<Buffer | null> {
     if (!this.sharedHeld) await this.freshen();
@@ -632,6 +632,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
    * them.
    */
   private readonly scratch = new Scratch();
+  private readonly outScratch = new Scratch();
   private shared?: { ready: Promise<void> };
   private sharedHeld = false;
   private async withShared<T>(f: () => T): Promise<T> {

@@ -41,7 +41,7 @@ describe('persistent scan cache of traditional mailboxes', () => {
     expect(readdirSync(cache).length).toBe(1);
     const entry = join(cache, readdirSync(cache)[0]);
     const st = statSync(path, { bigint: true });
-    expect(readFileSync(entry, 'latin1').split('\n')[0]).toBe(`1 ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`);
+    expect(readFileSync(entry, 'latin1').split('\n')[0]).toBe(`2 ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`);
     const cached = await view(path);
     expect(first).toEqual(reference);
     expect(cached).toEqual(reference);
