@@ -35,20 +35,35 @@ function statusLine(m: MessageInfo): string {
   return `Status: ${m.flags.has('\\Seen') ? 'R' : ' '}${m.recent ? ' ' : 'O'}\r\n`;
 }
 
-/** Byte-stuff lines starting with "." and end with the terminating ".". */
-function dotStuff(b: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let start = 0;
-  if (b[0] === 0x2e) parts.push(Buffer.from('.'));
-  for (let i = b.indexOf('\n.'); i >= 0; i = b.indexOf('\n.', i + 1)) {
-    parts.push(b.subarray(start, i + 1), Buffer.from('.'));
-    start = i + 1;
+/**
+ * The multi-line response for a message: `first` (the +OK line), then the
+ * message's pieces with lines that start with "." byte-stuffed, then the
+ * terminating ".", as one Buffer (one copy of the message, one write).
+ */
+function multiLine(first: string, pieces: Buffer[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(first, 'latin1')];
+  let atLineStart = true;
+  let last: Buffer | undefined;
+  for (const b of pieces) {
+    if (!b.length) continue;
+    let start = 0;
+    if (atLineStart && b[0] === 0x2e) parts.push(DOT);
+    for (let i = b.indexOf(NL_DOT); i >= 0; i = b.indexOf(NL_DOT, i + 1)) {
+      parts.push(b.subarray(start, i + 1), DOT);
+      start = i + 1;
+    }
+    parts.push(b.subarray(start));
+    atLineStart = b[b.length - 1] === 0x0a;
+    last = b;
   }
-  parts.push(b.subarray(start));
-  const body = Buffer.concat(parts);
-  const tail = body.length && !body.subarray(-2).equals(Buffer.from('\r\n')) ? '\r\n.\r\n' : '.\r\n';
-  return Buffer.concat([body, Buffer.from(tail)]);
+  const endsWithCrlf = !last || (last.length >= 2 && last[last.length - 2] === 0x0d && last[last.length - 1] === 0x0a);
+  parts.push(endsWithCrlf ? END : CRLF_END);
+  return Buffer.concat(parts);
 }
+const DOT = Buffer.from('.');
+const NL_DOT = Buffer.from('\n.');
+const END = Buffer.from('.\r\n');
+const CRLF_END = Buffer.from('\r\n.\r\n');
 
 export class Pop3Session {
   private state: 'auth' | 'trans' | 'update' | 'done' = 'auth';
@@ -400,9 +415,13 @@ export class Pop3Session {
     return this.mb!.uidValidity.toString(16).padStart(8, '0') + m.info.uid.toString(16).padStart(8, '0');
   }
 
-  /** Header + Status line + body, as UW sends it; `lines` limits the body (TOP). */
-  private async render(m: Msg, lines?: number): Promise<Buffer | undefined> {
-    const data = await this.mb!.read(m.info.uid);
+  /**
+   * Header + Status line + body, as UW sends it; `lines` limits the body
+   * (TOP). The pieces point into a buffer the next read reuses: use them
+   * before reading again.
+   */
+  private async render(m: Msg, lines?: number): Promise<{ pieces: Buffer[]; size: number } | undefined> {
+    const data = await this.mb!.read(m.info.uid, { transient: true });
     if (!data) return undefined;
     const he = headerEnd(data);
     let body = data.subarray(he);
@@ -415,7 +434,8 @@ export class Pop3Session {
       }
       body = body.subarray(0, Math.max(0, pos));
     }
-    return Buffer.concat([data.subarray(0, he), Buffer.from(statusLine(m.info), 'latin1'), body]);
+    const pieces = [data.subarray(0, he), Buffer.from(statusLine(m.info), 'latin1'), body];
+    return { pieces, size: pieces.reduce((a, p) => a + p.length, 0) };
   }
 
   private async transCommand(cmd: string, arg: string): Promise<void> {
@@ -444,10 +464,9 @@ export class Pop3Session {
         const b = await this.render(m);
         if (!b) return this.out('-ERR [SYS/TEMP] Message no longer available\r\n');
         m.retrieved = true;
-        const n = this.msgs.indexOf(m) + 1;
+        const n = Number(arg.trim());
         if (n > this.last) this.last = n;
-        await this.out(`+OK ${b.length} octets\r\n`);
-        return this.out(dotStuff(b));
+        return this.out(multiLine(`+OK ${b.size} octets\r\n`, b.pieces));
       }
       case 'TOP': {
         const [n, k] = arg.split(' ');
@@ -456,8 +475,7 @@ export class Pop3Session {
         if (k === undefined || !/^\d+$/.test(k)) return this.out('-ERR Bad line count argument\r\n');
         const b = await this.render(m, Number(k));
         if (!b) return this.out('-ERR [SYS/TEMP] Message no longer available\r\n');
-        await this.out('+OK Top of message follows\r\n');
-        return this.out(dotStuff(b));
+        return this.out(multiLine('+OK Top of message follows\r\n', b.pieces));
       }
       case 'DELE': {
         const m = this.msg(arg);
