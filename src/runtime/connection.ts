@@ -9,7 +9,6 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { tls as loadTls } from './builtins.js';
 import { fstatSync } from 'node:fs';
-import { once } from 'node:events';
 
 export type DataHandler = (chunk: Buffer) => void;
 
@@ -105,9 +104,23 @@ export class Connection {
     if (this.closed) return;
     const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     this.bytesOut += b.length;
-    if (!this.stream.write(b)) {
-      await Promise.race([once(this.stream, 'drain'), once(this.stream, 'close')]).catch(() => undefined);
-    }
+    if (!this.stream.write(b)) await this.drained();
+  }
+
+  /** Until the stream can take more (or is gone); every listener is removed again, whichever event comes. */
+  private drained(): Promise<void> {
+    const st = this.stream;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        st.off('drain', done);
+        st.off('close', done);
+        st.off('error', done);
+        resolve();
+      };
+      st.on('drain', done);
+      st.on('close', done);
+      st.on('error', done);
+    });
   }
 
   /**

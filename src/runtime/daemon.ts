@@ -93,6 +93,10 @@ export async function runDaemon(program: Program, runner: SessionRunner, argv = 
     facility: config.str('syslog-facility'),
     level: config.str('log-level') as 'info',
   });
+  // Node prints its warnings to stderr, which is the client's socket under
+  // inetd: take the printer away and send them to the log instead.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => log().warning(`Node warning: ${w.name}: ${w.message}`));
   process.on('uncaughtException', (e) => {
     log().crit(`Fatal error: ${e.stack ?? e.message}`);
     process.exit(1);

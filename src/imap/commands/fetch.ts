@@ -115,17 +115,18 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
     const info = mb.get(u);
     if (!info) continue; // expunged by another session; reported later
     let data: Buffer | null = null;
-    let msg: ParsedMessage | undefined;
     if (needFull) {
       data = await mb.read(u, { transient });
       if (!data) continue;
-      // Transient bytes are overwritten by the next read: parsed here, not cached.
-      msg = transient ? parseMessage(data) : parsed(u, data, false);
     } else if (needHeader) {
       data = await mb.readHeader(u);
       if (!data) continue;
-      msg = parsed(u, data, true);
     }
+    // Parsed only when an item needs the structure (BODY[] and RFC822 do not).
+    // Transient bytes are overwritten by the next read: parsed, not cached.
+    let parsedMsg: ParsedMessage | undefined;
+    const bytes = data;
+    const msgOf = (): ParsedMessage => (parsedMsg ??= transient ? parseMessage(bytes!) : parsed(u, bytes!, !needFull));
     // The response line is built as an octet string (encoder.ts); message
     // data goes out as the Buffers it was read into, not copied again.
     const out: Buffer[] = [];
@@ -157,31 +158,31 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
           add('RFC822.SIZE', String(info.size));
           break;
         case 'envelope':
-          add('ENVELOPE', valueText(envelope(msg!)));
+          add('ENVELOPE', valueText(envelope(msgOf())));
           break;
         case 'body':
-          add('BODY', valueText(bodyStructure(msg!, false)));
+          add('BODY', valueText(bodyStructure(msgOf(), false)));
           break;
         case 'bodystructure':
-          add('BODYSTRUCTURE', valueText(bodyStructure(msg!, true)));
+          add('BODYSTRUCTURE', valueText(bodyStructure(msgOf(), true)));
           break;
         case 'rfc822':
           addLiteral('RFC822', data!);
           break;
         case 'rfc822.header':
-          addLiteral('RFC822.HEADER', fetchSection(msg!, { part: [], kind: 'header' }));
+          addLiteral('RFC822.HEADER', fetchSection(msgOf(), { part: [], kind: 'header' }));
           break;
         case 'rfc822.text':
-          addLiteral('RFC822.TEXT', fetchSection(msg!, { part: [], kind: 'text' }));
+          addLiteral('RFC822.TEXT', fetchSection(msgOf(), { part: [], kind: 'text' }));
           break;
         case 'section': {
-          const b = fetchSection(msg!, it.spec!);
+          const b = it.spec!.part.length === 0 && it.spec!.kind === 'all' && needFull ? data! : fetchSection(msgOf(), it.spec!);
           const label = it.partial ? `${it.label}<${it.partial[0]}>` : it.label!;
           addLiteral(label, sliceFor(b, it.partial));
           break;
         }
         case 'binary': {
-          const b = fetchBinary(msg!, it.part!);
+          const b = fetchBinary(msgOf(), it.part!);
           if (!Buffer.isBuffer(b)) throw { unknownCte: true };
           const label = it.partial ? `${it.label}<${it.partial[0]}>` : it.label!;
           const v = sliceFor(b, it.partial);
@@ -190,7 +191,7 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
           break;
         }
         case 'binarysize': {
-          const b = fetchBinary(msg!, it.part!);
+          const b = fetchBinary(msgOf(), it.part!);
           if (!Buffer.isBuffer(b)) throw { unknownCte: true };
           add(it.label!, String(b.length));
           break;
