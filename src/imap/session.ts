@@ -32,6 +32,8 @@ export const no = (text: string, code?: string) => new CommandError('NO', text, 
 
 const VERSION = '0.1.0';
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export class ImapSession {
   state: State = 'notauth';
   identity?: Identity;
@@ -46,6 +48,8 @@ export class ImapSession {
   readonly reader: CommandReader;
   private outQueue: Buffer[] = [];
   private outLen = 0;
+  /** Response text already in octets (latin1), gathered into one Buffer per 64 KB (sendOctets). */
+  private pendingText = '';
   private busy = false;
   private lineWaiter: ((l: Buffer | undefined) => void) | undefined;
   private done!: () => void;
@@ -93,12 +97,32 @@ export class ImapSession {
 
   /** Queue output; flushed at the end of each command or when large. */
   async send(data: string | Buffer): Promise<void> {
+    this.movePendingText();
     const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     this.outQueue.push(b);
     this.outLen += b.length;
     if (this.outLen >= 65536) await this.flush();
   }
+  /**
+   * Queue text whose characters are octets (built by encoder.ts): consecutive
+   * pieces become one Buffer, not one each (FETCH of 50,000 short lines).
+   */
+  async sendOctets(text: string): Promise<void> {
+    this.pendingText += text;
+    if (this.pendingText.length >= 65536) {
+      this.movePendingText();
+      if (this.outLen >= 65536) await this.flush();
+    }
+  }
+  private movePendingText(): void {
+    if (!this.pendingText) return;
+    const b = Buffer.from(this.pendingText, 'latin1');
+    this.pendingText = '';
+    this.outQueue.push(b);
+    this.outLen += b.length;
+  }
   async flush(): Promise<void> {
+    this.movePendingText();
     if (!this.outQueue.length) return;
     const b = this.outQueue.length === 1 ? this.outQueue[0] : Buffer.concat(this.outQueue);
     this.outQueue = [];
@@ -106,7 +130,9 @@ export class ImapSession {
     await this.conn.write(b);
   }
   untagged(text: string | Buffer): Promise<void> {
-    return typeof text === 'string' ? this.send(`* ${text}\r\n`) : this.send(Buffer.concat([Buffer.from('* '), text, Buffer.from('\r\n')]));
+    if (typeof text !== 'string') return this.send(Buffer.concat([Buffer.from('* '), text, Buffer.from('\r\n')]));
+    // ASCII (most untagged lines: EXPUNGE, FETCH FLAGS, EXISTS) is gathered; anything else goes as UTF-8.
+    return NON_ASCII.test(text) ? this.send(`* ${text}\r\n`) : this.sendOctets(`* ${text}\r\n`);
   }
 
   // ---------------------------------------------------------- capabilities
