@@ -6,7 +6,7 @@
 import { sharedNamespaceDir } from '../store/user-dirs.js';
 import { PamModule } from './pam.js';
 import { join } from 'node:path';
-import { nodeCrypto } from '../runtime/builtins.js';
+import { nodeCrypto } from '../runtime/lazy.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AuthContext, Authenticator, CheckpwModule, Identity, SaslExchange } from './types.js';
 import { AuthError } from './types.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { childProcess, nodeCrypto } from '../runtime/builtins.js';
+import { childProcess, nodeCrypto } from '../runtime/lazy.js';
 import { bcrypt } from '../runtime/lazy.js';
 import type { AuthContext, CheckResult, CheckpwModule, Identity, ScramCredentials } from './types.js';
 import type { Config } from '../config/index.js';

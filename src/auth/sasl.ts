@@ -3,7 +3,7 @@
  * continuations): PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195, UW's
  * challenge), ANONYMOUS (RFC 4505), SCRAM-SHA-256 (RFC 5802/7677).
  */
-import { nodeCrypto } from '../runtime/builtins.js';
+import { nodeCrypto } from '../runtime/lazy.js';
 import { hostname } from 'node:os';
 import type { Identity, SaslExchange, SaslStep, ScramCredentials } from './types.js';
 

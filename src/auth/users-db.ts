@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { sqlite, bcrypt as loadBcrypt } from '../runtime/lazy.js';
-import { nodeCrypto } from '../runtime/builtins.js';
+import { nodeCrypto } from '../runtime/lazy.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 

@@ -8,7 +8,7 @@
  * 67 unknown user, 64 usage.
  */
 import { Command } from 'commander';
-import { childProcess } from '../runtime/builtins.js';
+import { childProcess } from '../runtime/lazy.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/index.js';

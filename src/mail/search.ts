@@ -36,22 +36,24 @@ export function inSequenceSet(n: number, ranges: NumberRanges): boolean {
   return false;
 }
 
-export function needsMessageData(key: SearchKey): boolean {
+/** Whether any key of the program, through NOT/OR/AND, is one of `types`. */
+function usesKey(key: SearchKey, types: ReadonlySet<SearchKey['type']>): boolean {
   switch (key.type) {
-    case 'header':
-    case 'body':
-    case 'text':
-    case 'sentdate':
-      return true;
     case 'not':
-      return needsMessageData(key.key);
+      return usesKey(key.key, types);
     case 'or':
-      return needsMessageData(key.a) || needsMessageData(key.b);
+      return usesKey(key.a, types) || usesKey(key.b, types);
     case 'and':
-      return key.keys.some(needsMessageData);
+      return key.keys.some((k) => usesKey(k, types));
     default:
-      return false;
+      return types.has(key.type);
   }
+}
+const MESSAGE_KEYS: ReadonlySet<SearchKey['type']> = new Set(['header', 'body', 'text', 'sentdate']);
+const BODY_KEYS: ReadonlySet<SearchKey['type']> = new Set(['body', 'text']);
+
+export function needsMessageData(key: SearchKey): boolean {
+  return usesKey(key, MESSAGE_KEYS);
 }
 
 /** yyyy-mm-dd of a date in a zone (minutes east). */
@@ -186,7 +188,7 @@ function compile(key: SearchKey, ctx: SearchContext): Evaluator {
 /** Compile a SEARCH program into a predicate over messages. */
 export function compileSearch(key: SearchKey, ctx: SearchContext): (m: SearchMessage) => Promise<boolean> {
   const e = compile(key, ctx);
-  const headerOnly = !needsBody(key);
+  const headerOnly = !usesKey(key, BODY_KEYS); // no BODY or TEXT: the header is enough
   return async (m) => {
     let loaded: Loaded | undefined;
     const load = async () => (loaded ??= new Loaded(await (headerOnly && m.loadHeader ? m.loadHeader() : m.load())));
@@ -194,19 +196,3 @@ export function compileSearch(key: SearchKey, ctx: SearchContext): (m: SearchMes
   };
 }
 
-/** Whether any key looks at the body (BODY, TEXT): else the header is enough. */
-function needsBody(key: SearchKey): boolean {
-  switch (key.type) {
-    case 'body':
-    case 'text':
-      return true;
-    case 'not':
-      return needsBody(key.key);
-    case 'or':
-      return needsBody(key.a) || needsBody(key.b);
-    case 'and':
-      return key.keys.some(needsBody);
-    default:
-      return false;
-  }
-}

@@ -7,7 +7,7 @@
 import { Duplex } from 'node:stream';
 import net from 'node:net';
 import type tls from 'node:tls';
-import { tls as loadTls } from './builtins.js';
+import { tls as loadTls } from './lazy.js';
 import { fstatSync } from 'node:fs';
 
 export type DataHandler = (chunk: Buffer) => void;

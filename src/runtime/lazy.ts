@@ -1,7 +1,11 @@
 /**
  * Lazy loading of heavy dependencies, so that a daemon started by inetd
  * greets its client before it pays for modules it may never need (SQLite,
- * bcrypt, charset tables, the logger).
+ * bcrypt, charset tables, the logger) — and of the Node built-ins a session
+ * may never need: TLS (only after STARTTLS or on an implicit-TLS port),
+ * crypto (authentication, append journals) and child processes
+ * (checkpassword, the mlock helper). Each of those costs milliseconds of
+ * every inetd-style process start.
  */
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -22,3 +26,7 @@ function load<T>(name: string): T {
 export const sqlite = (): typeof BetterSqlite3 => load<typeof BetterSqlite3>('better-sqlite3');
 export const bcrypt = (): typeof Bcrypt => load<typeof Bcrypt>('bcryptjs');
 export const iconv = (): typeof Iconv => load<typeof Iconv>('iconv-lite');
+
+export const tls = (): typeof import('node:tls') => load<typeof import('node:tls')>('node:tls');
+export const nodeCrypto = (): typeof import('node:crypto') => load<typeof import('node:crypto')>('node:crypto');
+export const childProcess = (): typeof import('node:child_process') => load<typeof import('node:child_process')>('node:child_process');

@@ -4,7 +4,7 @@
  * UW does), loaded on first use and cached for the process.
  */
 import type tls from 'node:tls';
-import { tls as loadTls } from './builtins.js';
+import { tls as loadTls } from './lazy.js';
 import { readFileSync, existsSync } from 'node:fs';
 import type { Config } from '../config/index.js';
 

@@ -19,9 +19,9 @@ export function readAllFd(fd: number): Buffer {
 }
 
 /**
- * A buffer to read into that is reused from one read to the next (its
- * contents are only valid until the next call). Grows as needed, and goes
- * back to a small one after a large message.
+ * A 64 KB buffer to read into, reused from one read to the next (its contents
+ * are only valid until the next call). A larger request gets a buffer of its
+ * own, which is not kept.
  */
 export class Scratch {
   private buf = Buffer.allocUnsafe(64 * 1024);

@@ -17,7 +17,8 @@
  * journal is first made.
  */
 import { openSync, closeSync, readSync, writeSync, fsyncSync, fdatasyncSync, renameSync, unlinkSync, existsSync, ftruncateSync, fstatSync, statSync, fchmodSync, fchownSync, constants } from 'node:fs';
-import { nodeCrypto } from '../runtime/builtins.js';
+import { nodeCrypto } from '../runtime/lazy.js';
+import { preadFully } from './io.js';
 import { dirname, basename, join } from 'node:path';
 
 const MAGIC = 'UWJOURNAL1';
@@ -70,20 +71,25 @@ export interface Journal {
   commit(): void;
 }
 
-/** Save [start, oldSize) of the mailbox `fd` into a journal. */
-export function beginJournal(mailbox: string, fd: number, start: number, oldSize: number): Journal {
-  let path = journalPath(mailbox);
-  let tmp = `${path}.tmp`;
-  let jfd: number;
+/**
+ * Open `<journal><suffix>` of the mailbox `fd` with `flags`: beside the
+ * mailbox, or in the user's fallback directory when that is not ours to write.
+ */
+function openJournal(mailbox: string, fd: number, suffix: string, flags: string | number): { path: string; jfd: number } {
+  const own = journalPath(mailbox);
   try {
-    jfd = openSync(tmp, 'w+', 0o600);
+    return { path: own, jfd: openSync(own + suffix, flags, 0o600) };
   } catch (e) {
     const alt = denied(e) ? fallbackPath(fd) : undefined;
     if (!alt) throw e;
-    path = alt;
-    tmp = `${path}.tmp`;
-    jfd = openSync(tmp, 'w+', 0o600);
+    return { path: alt, jfd: openSync(alt + suffix, flags, 0o600) };
   }
+}
+
+/** Save [start, oldSize) of the mailbox `fd` into a journal. */
+export function beginJournal(mailbox: string, fd: number, start: number, oldSize: number): Journal {
+  const { path, jfd } = openJournal(mailbox, fd, '.tmp', 'w+');
+  const tmp = `${path}.tmp`;
   try {
     const header = Buffer.alloc(HEADER, 0x20);
     header.write(`${MAGIC} ${start} ${oldSize}\n`, 'latin1');
@@ -144,30 +150,20 @@ function recoverFrom(path: string, fd: number): boolean {
     }
   }
   if (!existsSync(path)) return false;
-  {
-    let peek: number;
-    try {
-      peek = openSync(path, 'r');
-    } catch (e) {
-      // Someone else's append journal (exactly one header long) that we may
-      // not read: it can only describe an append we cannot judge; leave it.
-      // Anything else unreadable is a rewrite journal: refuse, as before.
-      if (denied(e) && statSync(path).size === APPEND_HEADER) return false;
-      throw e;
-    }
-    const head = Buffer.alloc(APPEND_MAGIC.length);
-    try {
-      readSync(peek, head, 0, head.length, 0);
-    } finally {
-      closeSync(peek);
-    }
-    if (head.toString('latin1') === APPEND_MAGIC) return recoverAppend(path, fd);
-  }
-  const jfd = openSync(path, 'r');
+  let jfd: number;
   try {
-    const header = Buffer.alloc(HEADER);
-    readSync(jfd, header, 0, HEADER, 0);
-    const m = new RegExp(`^${MAGIC} (\\d+) (\\d+)\\n`).exec(header.toString('latin1'));
+    jfd = openSync(path, 'r');
+  } catch (e) {
+    // Someone else's append journal (exactly one header long) that we may
+    // not read: it can only describe an append we cannot judge; leave it.
+    // Anything else unreadable is a rewrite journal: refuse, as before.
+    if (denied(e) && statSync(path).size === APPEND_HEADER) return false;
+    throw e;
+  }
+  try {
+    const header = preadFully(jfd, APPEND_HEADER, 0).toString('latin1');
+    if (header.startsWith(APPEND_MAGIC)) return recoverAppend(path, fd, header);
+    const m = new RegExp(`^${MAGIC} (\\d+) (\\d+)\\n`).exec(header);
     const jsize = fstatSync(jfd).size;
     if (!m) throw new Error(`damaged journal ${path}`);
     const start = Number(m[1]);
@@ -211,17 +207,7 @@ export interface AppendJournal {
  * of this file). The caller writes, fsyncs, then commits.
  */
 export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes: Buffer): AppendJournal {
-  let path = journalPath(mailbox);
-  let jfd: number;
-  const flags = constants.O_RDWR | constants.O_CREAT;
-  try {
-    jfd = openSync(path, flags, 0o600);
-  } catch (e) {
-    const alt = denied(e) ? fallbackPath(fd) : undefined;
-    if (!alt) throw e;
-    path = alt;
-    jfd = openSync(path, flags, 0o600);
-  }
+  const { path, jfd } = openJournal(mailbox, fd, '', constants.O_RDWR | constants.O_CREAT);
   try {
     const fresh = fstatSync(jfd).size === 0;
     if (fresh) {
@@ -256,35 +242,24 @@ export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes:
 }
 
 /** An append journal found at open: keep a whole append, cut off anything less. True when cut. */
-function recoverAppend(path: string, fd: number): boolean {
+function recoverAppend(path: string, fd: number, header: string): boolean {
+  const m = new RegExp(`^${APPEND_MAGIC} (\\d+) (\\d+) ([0-9a-f]{40})\\n`).exec(header);
+  if (!m) return false; // idle
+  const oldSize = Number(m[1]);
+  const newSize = Number(m[2]);
+  const size = fstatSync(fd).size;
+  const appended = size >= newSize ? preadFully(fd, newSize - oldSize, oldSize) : undefined;
+  const whole = appended !== undefined && appended.length === newSize - oldSize && digestOf(appended) === m[3];
+  if (!whole && size > oldSize) {
+    ftruncateSync(fd, oldSize);
+    fsyncSync(fd);
+  }
   const jfd = openSync(path, 'r+');
   try {
-    const header = Buffer.alloc(APPEND_HEADER);
-    readSync(jfd, header, 0, APPEND_HEADER, 0);
-    const m = new RegExp(`^${APPEND_MAGIC} (\\d+) (\\d+) ([0-9a-f]{40})\\n`).exec(header.toString('latin1'));
-    if (!m) return false; // idle
-    const oldSize = Number(m[1]);
-    const newSize = Number(m[2]);
-    const size = fstatSync(fd).size;
-    let whole = false;
-    if (size >= newSize) {
-      const b = Buffer.allocUnsafe(newSize - oldSize);
-      let got = 0;
-      while (got < b.length) {
-        const n = readSync(fd, b, got, b.length - got, oldSize + got);
-        if (n <= 0) break;
-        got += n;
-      }
-      whole = got === b.length && digestOf(b) === m[3];
-    }
-    if (!whole && size > oldSize) {
-      ftruncateSync(fd, oldSize);
-      fsyncSync(fd);
-    }
     writeSync(jfd, appendHeader(`${APPEND_MAGIC} idle`), 0, APPEND_HEADER, 0);
     fdatasyncSync(jfd);
-    return !whole && size > oldSize;
   } finally {
     closeSync(jfd);
   }
+  return !whole && size > oldSize;
 }

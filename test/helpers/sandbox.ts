@@ -203,6 +203,12 @@ export class StdioClient {
       'a line',
     );
   }
+  /** POP3 multi-line response: every line up to the terminating "." (not included; the status line is the first). */
+  async readUntilDot(timeoutMs = 10_000): Promise<string[]> {
+    const out: string[] = [];
+    for (let l = await this.readLine(timeoutMs); l !== '.'; l = await this.readLine(timeoutMs)) out.push(l);
+    return out;
+  }
   /** Exactly n bytes (for literals). */
   readBytes(n: number, timeoutMs = 10_000): Promise<Buffer> {
     return this.waitFor(

@@ -30,9 +30,8 @@ async function pop(): Promise<StdioClient> {
 }
 async function uidl(p: StdioClient): Promise<string[]> {
   p.send('UIDL');
-  const out: string[] = [];
-  expect(await p.readLine()).toBe('+OK Unique-ID listing follows');
-  for (let l = await p.readLine(); l !== '.'; l = await p.readLine()) out.push(l);
+  const [status, ...out] = await p.readUntilDot();
+  expect(status).toBe('+OK Unique-ID listing follows');
   return out;
 }
 

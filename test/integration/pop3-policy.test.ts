@@ -19,9 +19,7 @@ afterEach(() => {
 
 async function capa(p: StdioClient): Promise<string[]> {
   p.send('CAPA');
-  const out: string[] = [];
-  for (let l = await p.readLine(); l !== '.'; l = await p.readLine()) out.push(l);
-  return out;
+  return p.readUntilDot();
 }
 
 describe('POP3 LOGIN-DELAY and EXPIRE (RFC 2449)', () => {
@@ -54,7 +52,7 @@ describe('POP3 LOGIN-DELAY and EXPIRE (RFC 2449)', () => {
     p.write('USER dave\r\nPASS pw\r\nRETR 1\r\n');
     await p.readLine();
     expect(await p.readLine()).toBe('+OK Mailbox open, 2 messages');
-    for (let l = await p.readLine(); l !== '.'; l = await p.readLine());
+    await p.readUntilDot();
     p.send('QUIT');
     expect(await p.readLine()).toBe('+OK Sayonara');
     // Too soon.

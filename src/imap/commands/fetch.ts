@@ -84,17 +84,6 @@ function sliceFor(buf: Buffer, partial?: [number, number]): Buffer {
   return buf.subarray(Math.min(o, buf.length), Math.min(o + n, buf.length));
 }
 
-/** Small cache of parsed messages: a FETCH touches each message once, SEARCH and FETCH may repeat. */
-const cache = new Map<number, { buf: Buffer; msg: ParsedMessage; header: boolean }>();
-function parsed(uid: number, buf: Buffer, header: boolean): ParsedMessage {
-  const c = cache.get(uid);
-  if (c && c.buf === buf) return c.msg;
-  const msg = parseMessage(buf);
-  cache.set(uid, { buf, msg, header });
-  if (cache.size > 32) cache.delete(cache.keys().next().value as number);
-  return msg;
-}
-
 export async function doFetch(s: ImapSession, setText: string, itemTokens: Token[], uid: boolean): Promise<void> {
   const mb = s.requireMailbox();
   const uids = s.resolveSet(setText, uid);
@@ -123,10 +112,9 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
       if (!data) continue;
     }
     // Parsed only when an item needs the structure (BODY[] and RFC822 do not).
-    // Transient bytes are overwritten by the next read: parsed, not cached.
     let parsedMsg: ParsedMessage | undefined;
     const bytes = data;
-    const msgOf = (): ParsedMessage => (parsedMsg ??= transient ? parseMessage(bytes!) : parsed(u, bytes!, !needFull));
+    const msgOf = (): ParsedMessage => (parsedMsg ??= parseMessage(bytes!));
     // The response line is built as an octet string (encoder.ts); message
     // data goes out as the Buffers it was read into, not copied again.
     const out: Buffer[] = [];

@@ -8,7 +8,7 @@
  *     death" (SIGUSR2) between c-client processes.
  */
 import { openSync, closeSync, writeSync, lstatSync, unlinkSync, linkSync, statSync, chmodSync, readSync, ftruncateSync, fstatSync, existsSync, constants } from 'node:fs';
-import { childProcess } from '../../runtime/builtins.js';
+import { childProcess } from '../../runtime/lazy.js';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import * as posix from '../../runtime/posix.js';

@@ -153,8 +153,8 @@ export function saveScan(k: FileKey, recs: readonly ScannedMessage[]): void {
       }
     });
     const tableBuf = Buffer.from(JSON.stringify(table), 'latin1');
-    const head = Buffer.alloc(12);
-    head.writeUInt32LE(tableBuf.length, 0);
+    const tableLen = Buffer.alloc(4);
+    tableLen.writeUInt32LE(tableBuf.length, 0);
     const counts = Buffer.alloc(8);
     counts.writeUInt32LE(recs.length, 0);
     counts.writeUInt32LE(ranges, 4);
@@ -162,7 +162,7 @@ export function saveScan(k: FileKey, recs: readonly ScannedMessage[]): void {
     const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
     try {
       writeSync(fd, `${keyText(k)}\n`, null, 'latin1');
-      writeSync(fd, head.subarray(0, 4));
+      writeSync(fd, tableLen);
       writeSync(fd, tableBuf);
       writeSync(fd, counts);
       writeSync(fd, Buffer.from(nums.buffer, nums.byteOffset, nums.byteLength));

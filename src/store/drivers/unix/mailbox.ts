@@ -351,7 +351,6 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       }
       if (p < to) copy(p, to);
     };
-    const newPositions = new Map<number, number>();
     const written: Written[] = [];
     try {
       if (startIdx <= 0 && needPseudo) {
@@ -367,13 +366,12 @@ export class UnixMailbox extends BaseMailbox<Msg> {
         firstReal = false;
         if (i < from) continue;
         const at = pos + outLen;
-        newPositions.set(m.info.uid, at);
         const r = m.rec;
         push(Buffer.from(r.fromLine + '\n', 'latin1'));
         copySkipping(r.hdrStart, r.hdrEnd, r.priv);
-        const block = Buffer.from(this.blockFor(m, isFirst && !needPseudo) + '\n', 'latin1');
+        const block = this.blockFor(m, isFirst && !needPseudo);
         written.push({ m, at, blockAt: pos + outLen, block });
-        push(block);
+        push(Buffer.from(block + '\n', 'latin1')); // the block and the blank line that ends the header
         copy(r.bodyStart, r.end);
         push(Buffer.from('\n', 'latin1'));
       }
@@ -405,8 +403,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
    * message): then the caller rescans.
    */
   private knownAfterRewrite(from: number, drop: Set<number>, written: Written[], fileSize: number): boolean {
-    type Placed = { start: number; hdrStart: number; hdrEnd: number; bodyStart: number; end: number; next: number; block: NonNullable<ReturnType<typeof parseBlock>> };
-    const recs = new Map<Msg, Placed>();
+    const recs = new Map<Msg, Partial<ScannedMessage>>();
     for (const w of written) {
       const r = w.m.rec;
       if (r.bodyStart === r.hdrEnd || r.end === r.next) return false;
@@ -416,10 +413,10 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       if (w.blockAt !== hdrStart + (r.hdrEnd - r.hdrStart) - privBytes) return false;
       const block = parseBlock(w.block, w.blockAt);
       if (!block) return false;
-      const hdrEnd = w.blockAt + w.block.length - 1;
+      const hdrEnd = w.blockAt + w.block.length;
       const bodyStart = hdrEnd + 1;
       const end = bodyStart + (r.end - r.bodyStart);
-      recs.set(w.m, { start: w.at, hdrStart, hdrEnd, bodyStart, end, next: end + 1, block });
+      recs.set(w.m, { start: w.at, hdrStart, hdrEnd, bodyStart, end, next: end + 1, ...block });
     }
     const kept = this.msgs.filter((m) => !drop.has(m.info.uid));
     // Messages before the rewritten part are where they were; the rest follow one another to the end.
@@ -433,7 +430,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
         continue;
       }
       if (!rec || (expectAt >= 0 && rec.start !== expectAt)) return false;
-      expectAt = rec.next;
+      expectAt = rec.next!;
     }
     if (written.length && expectAt !== fileSize) return false;
     let pseudo = this.pseudo;
@@ -444,21 +441,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       if (p.length !== 1 || !p[0].ximap) return false;
       pseudo = p[0];
     }
-    for (const [m, p] of recs) {
-      const r = m.rec;
-      r.start = p.start;
-      r.hdrStart = p.hdrStart;
-      r.hdrEnd = p.hdrEnd;
-      r.bodyStart = p.bodyStart;
-      r.end = p.end;
-      r.next = p.next;
-      r.priv = p.block.priv;
-      r.status = p.block.status;
-      r.xstatus = p.block.xstatus;
-      r.xkeywords = p.block.xkeywords;
-      r.xuid = p.block.xuid;
-      r.ximapbase = p.block.ximapbase;
-    }
+    for (const [m, placed] of recs) Object.assign(m.rec, placed);
     this.msgs = kept;
     this.pseudo = pseudo;
     this.byUid = new Map(this.msgs.map((m) => [m.info.uid, m]));
@@ -739,15 +722,9 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     for (let i = 0; i < uids.length; i++) {
       const r = this.byUid.get(uids[i])?.rec;
       const [at, block] = writes[i];
-      // The block ends the header: with a blank line after it, it parses as one.
-      const h = r && parseBlock(Buffer.concat([block, Buffer.from('\n', 'latin1')]), at);
-      if (!r || !h || h.priv[h.priv.length - 1][1] !== at + block.length) return false;
-      r.priv = h.priv;
-      r.status = h.status;
-      r.xstatus = h.xstatus;
-      r.xkeywords = h.xkeywords;
-      r.xuid = h.xuid;
-      r.ximapbase = h.ximapbase;
+      const h = r && parseBlock(block.toString('latin1'), at);
+      if (!r || !h) return false;
+      Object.assign(r, h);
     }
     this.snap = this.snapshot();
     return true;
@@ -881,18 +858,15 @@ export class UnixMailbox extends BaseMailbox<Msg> {
 }
 
 /**
- * The private header lines of a status block we wrote ourselves (ending with
- * the blank line that ends the header), at offset `at` of the file: their
- * ranges and values, as the scanner would record them. Undefined if the
- * block holds anything else.
+ * The private header lines of a status block we wrote ourselves (each line
+ * ending with LF), at offset `at` of the file: their ranges and values, as the
+ * scanner would record them (every field present, undefined when absent).
+ * Undefined if the block holds anything else.
  */
-function parseBlock(block: Buffer, at: number): Pick<ScannedMessage, 'priv' | 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'> | undefined {
-  const text = block.toString('latin1');
-  if (!text.endsWith('\n\n')) return undefined;
-  const out: Pick<ScannedMessage, 'priv' | 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'> = { priv: [] };
-  let p = 0;
-  const last = text.length - 1; // the blank line
-  while (p < last) {
+function parseBlock(text: string, at: number): BlockFields | undefined {
+  if (!text.endsWith('\n')) return undefined;
+  const out: BlockFields = { priv: [], status: undefined, xstatus: undefined, xkeywords: undefined, xuid: undefined, ximapbase: undefined };
+  for (let p = 0; p < text.length; ) {
     const nl = text.indexOf('\n', p);
     const line = text.slice(p, nl);
     const colon = line.indexOf(':');
@@ -904,6 +878,7 @@ function parseBlock(block: Buffer, at: number): Pick<ScannedMessage, 'priv' | 's
   }
   return out.priv.length ? out : undefined;
 }
+type BlockFields = Pick<ScannedMessage, 'priv' | 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'>;
 const BLOCK_KEYS: Record<string, 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'> = {
   status: 'status',
   'x-status': 'xstatus',
@@ -912,12 +887,12 @@ const BLOCK_KEYS: Record<string, 'status' | 'xstatus' | 'xkeywords' | 'xuid' | '
   'x-imapbase': 'ximapbase',
 };
 
-/** A message as the rewrite wrote it: its new offset and its new status block (with the blank line after it). */
+/** A message as the rewrite wrote it: its new offset, and its new status block and where that went (the blank line follows it). */
 interface Written {
   m: Msg;
   at: number;
   blockAt: number;
-  block: Buffer;
+  block: string;
 }
 
 function keyText(s: Snapshot): string {

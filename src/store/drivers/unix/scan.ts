@@ -64,9 +64,8 @@ function countCR(b: Buffer): number {
  * Scan [from, size) of the file. `from` must be the start of a message (or 0;
  * leading blank lines are skipped as c-client does). Returns the messages and
  * the offset of any leading text that is not part of a message (-1 if none).
- * With `bytes`, those are the bytes of [from, size) and the file is not read.
  */
-export function scanMailbox(fd: number, from: number, size: number, bytes?: Buffer): { messages: ScannedMessage[]; junkAt: number } {
+export function scanMailbox(fd: number, from: number, size: number): { messages: ScannedMessage[]; junkAt: number } {
   const messages: ScannedMessage[] = [];
   let cur: ScannedMessage | undefined;
   let inHeader = false;
@@ -171,12 +170,12 @@ export function scanMailbox(fd: number, from: number, size: number, bytes?: Buff
     cur.size += contribution;
   };
 
-  const buf = bytes ?? Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, size - from)));
+  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, size - from)));
   let pos = from;
   let carry: Buffer | null = null;
   let carryAt = from;
   while (pos < size) {
-    const n = bytes ? Math.min(bytes.length, size - pos) : readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
+    const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
     if (n <= 0) break;
     let data: Buffer = buf.subarray(0, n);
     let base = pos;
