@@ -133,6 +133,20 @@ export class TcpClient {
   send(line: string): void {
     this.sock.write(line + '\r\n');
   }
+  /** Until the server has closed the connection (a daemon closes it after its mailbox and caches). */
+  async ended(timeoutMs = 10000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('the server did not close the connection');
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 200);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
   async command(tag: string, cmd: string): Promise<string[]> {
     this.send(`${tag} ${cmd}`);
     const out: string[] = [];

@@ -44,6 +44,9 @@ async function walkThrough(c: TcpClient): Promise<void> {
   expect(f.join('\n')).toContain('Subject: hello inetd');
   const l = await c.command('d', 'logout');
   expect(l[0]).toMatch(/^\* BYE /);
+  // The daemon closes the mailbox (and writes its scan cache) after the
+  // tagged OK: let it finish before the sandbox is removed.
+  await c.ended();
 }
 
 function prepare(): void {
