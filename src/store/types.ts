@@ -16,7 +16,11 @@ export type SystemFlagName = (typeof SYSTEM_FLAGS)[number];
 
 export interface MessageInfo {
   uid: number;
-  /** System flags (names from SYSTEM_FLAGS) and keywords, as stored. */
+  /**
+   * System flags (names from SYSTEM_FLAGS) and keywords, as stored. Drivers
+   * share one set between messages with the same flags: read it, copy it,
+   * never change it in place.
+   */
   flags: Set<string>;
   /** \Recent for this session (UW semantics: exactly one session sees a message as recent). */
   recent: boolean;

@@ -57,7 +57,11 @@ export abstract class BaseMailbox<M extends { info: MessageInfo }> implements Ma
     return this.msgs.map((m) => m.info);
   }
   get(uid: number): MessageInfo | undefined {
-    return this.byUid.get(uid)?.info;
+    return this.find(uid)?.info;
+  }
+  /** The message with this UID (a driver may look it up without the map). */
+  protected find(uid: number): M | undefined {
+    return this.byUid.get(uid);
   }
   onLost(listener: (reason: string) => void): void {
     this.lostListeners.push(listener);

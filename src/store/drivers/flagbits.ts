@@ -24,12 +24,30 @@ const SYSTEM: Array<[string, number]> = [
 ];
 const SYSTEM_MASK = fSEEN | fDELETED | fFLAGGED | fANSWERED | fDRAFT;
 
-/** Flag names (system flags first, then keywords in slot order) from the stored bits. */
+const shared = new Map<string, Set<string>>();
+const SHARED_MAX = 4096;
+
+/**
+ * The flag set for these names, in this order, shared by every message that
+ * has exactly these flags: a Set per message was a fifth of a large
+ * mailbox's memory. Never mutate the result; a change assigns another set.
+ */
+export function sharedFlags(names: readonly string[]): Set<string> {
+  const key = names.join(' '); // flag names are atoms: no spaces
+  let s = shared.get(key);
+  if (!s) {
+    s = new Set(names);
+    if (shared.size < SHARED_MAX) shared.set(key, s);
+  }
+  return s;
+}
+
+/** Flag names (system flags first, then keywords in slot order) from the stored bits: a shared set (see sharedFlags). */
 export function flagsFromBits(sys: number, kwMask: number, keywords: readonly string[]): Set<string> {
-  const out = new Set<string>();
-  for (const [name, bit] of SYSTEM) if (sys & bit) out.add(name);
-  for (let i = 0; i < keywords.length && i < 32; i++) if (kwMask & (1 << i)) out.add(keywords[i]);
-  return out;
+  const out: string[] = [];
+  for (const [name, bit] of SYSTEM) if (sys & bit) out.push(name);
+  for (let i = 0; i < keywords.length && i < 32; i++) if (kwMask & (1 << i)) out.push(keywords[i]);
+  return sharedFlags(out);
 }
 
 /** System-flag bits of a flag set (without fOLD). */

@@ -10,7 +10,7 @@ import { openSync, closeSync, readFileSync, writeSync, renameSync, mkdirSync, co
 import { join } from 'node:path';
 import type { ScannedMessage } from './scan.js';
 
-const VERSION = 3; // 3: binary numbers and a string table
+const VERSION = 4; // 3: binary numbers and a string table; 4: private ranges joined, no From lines
 let cacheDir: string | undefined;
 
 /** Where scan caches live (the store sets `<mail root>/.uwimap-cache`); undefined turns the cache off. */
@@ -38,7 +38,7 @@ const keyText = (k: FileKey) => `${VERSION} ${k.dev} ${k.ino} ${k.size} ${k.mtim
  * Binary numbers and a shared string table: reading 50,000 records is a few
  * typed-array reads per record instead of parsing 20 MB of JSON objects.
  */
-const FIELDS = 19;
+const FIELDS = 18;
 const NONE = -1;
 
 /** The cached scan of a file in exactly this state, or undefined. */
@@ -71,8 +71,8 @@ export function loadScan(k: FileKey): ScannedMessage[] | undefined {
     let r = n * FIELDS;
     for (let i = 0, o = 0; i < n; i++, o += FIELDS) {
       const privCount = nums[o + 11];
-      const priv: Array<[number, number]> = new Array(privCount);
-      for (let j = 0; j < privCount; j++, r += 2) priv[j] = [nums[r], nums[r + 1]];
+      const priv: number[] = new Array(2 * privCount);
+      for (let j = 0; j < 2 * privCount; j++, r++) priv[j] = nums[r];
       const date = nums[o + 8];
       const zone = nums[o + 9];
       const valueAt = nums[o + 10];
@@ -83,16 +83,15 @@ export function loadScan(k: FileKey): ScannedMessage[] | undefined {
         bodyStart: nums[o + 3],
         end: nums[o + 4],
         next: nums[o + 5],
-        fromLine: table[nums[o + 12]],
-        date: Number.isNaN(date) ? null : new Date(date),
+        date,
         zone: Number.isNaN(zone) ? null : zone,
         priv,
-        status: str(nums[o + 13]),
-        xstatus: str(nums[o + 14]),
-        xkeywords: str(nums[o + 15]),
-        xuid: str(nums[o + 16]),
-        ximap: str(nums[o + 17]),
-        ximapbase: str(nums[o + 18]),
+        status: str(nums[o + 12]),
+        xstatus: str(nums[o + 13]),
+        xkeywords: str(nums[o + 14]),
+        xuid: str(nums[o + 15]),
+        ximap: str(nums[o + 16]),
+        ximapbase: str(nums[o + 17]),
         ximapValueAt: Number.isNaN(valueAt) ? undefined : valueAt,
         size: nums[o + 6],
         headerSize: nums[o + 7],
@@ -123,7 +122,7 @@ export function saveScan(k: FileKey, recs: readonly ScannedMessage[]): void {
       return i;
     };
     let ranges = 0;
-    for (const r of recs) ranges += r.priv.length;
+    for (const r of recs) ranges += r.priv.length / 2;
     const nums = new Float64Array(recs.length * FIELDS + 2 * ranges);
     let q = recs.length * FIELDS;
     recs.forEach((r, i) => {
@@ -136,21 +135,17 @@ export function saveScan(k: FileKey, recs: readonly ScannedMessage[]): void {
       nums[o + 5] = r.next;
       nums[o + 6] = r.size;
       nums[o + 7] = r.headerSize;
-      nums[o + 8] = r.date ? r.date.getTime() : NaN;
+      nums[o + 8] = r.date;
       nums[o + 9] = r.zone ?? NaN;
       nums[o + 10] = r.ximapValueAt ?? NaN;
-      nums[o + 11] = r.priv.length;
-      nums[o + 12] = id(r.fromLine);
-      nums[o + 13] = id(r.status);
-      nums[o + 14] = id(r.xstatus);
-      nums[o + 15] = id(r.xkeywords);
-      nums[o + 16] = id(r.xuid);
-      nums[o + 17] = id(r.ximap);
-      nums[o + 18] = id(r.ximapbase);
-      for (const [a, b] of r.priv) {
-        nums[q++] = a;
-        nums[q++] = b;
-      }
+      nums[o + 11] = r.priv.length / 2;
+      nums[o + 12] = id(r.status);
+      nums[o + 13] = id(r.xstatus);
+      nums[o + 14] = id(r.xkeywords);
+      nums[o + 15] = id(r.xuid);
+      nums[o + 16] = id(r.ximap);
+      nums[o + 17] = id(r.ximapbase);
+      for (const v of r.priv) nums[q++] = v;
     });
     const tableBuf = Buffer.from(JSON.stringify(table), 'latin1');
     const tableLen = Buffer.alloc(4);

@@ -110,7 +110,7 @@ export function parseFromLine(raw: string): FromLineInfo | undefined {
   if (zoneText) {
     if (zoneText[0] === '+' || zoneText[0] === '-') {
       const z = Number(zoneText.slice(1, 3)) * 60 + Number(zoneText.slice(3, 5));
-      zone = zoneText[0] === '-' ? -z : z;
+      zone = zoneText[0] === '-' ? -z || 0 : z; // never -0: it is not a small integer to V8
     } else {
       zone = ZONES[zoneText.toUpperCase()] ?? 0;
     }
@@ -154,5 +154,5 @@ export function formatFromLine(sender: string, date: Date, zoneMinutes: number |
 
 /** Local zone of this server for a date, minutes east of UTC. */
 export function localZone(d: Date): number {
-  return -d.getTimezoneOffset();
+  return -d.getTimezoneOffset() || 0; // never -0
 }

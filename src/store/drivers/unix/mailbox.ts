@@ -5,12 +5,12 @@
 import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
 export { emptyChanges, mapErr };
 import { preadFully, Scratch } from '../../io.js';
-import { MAX_KEYWORDS } from '../flagbits.js';
+import { MAX_KEYWORDS, sharedFlags } from '../flagbits.js';
 import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync } from 'node:fs';
 import type { AppendMessage, AppendResult, FlagOp, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
 import type { DriverContext } from '../../driver.js';
-import { scanMailbox, type ScannedMessage } from './scan.js';
+import { scanMailbox, addRange, type ScannedMessage } from './scan.js';
 import { pseudoMessage, statusBlock, appendBlock, pad10, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
 import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
@@ -21,7 +21,32 @@ import { prepareForMbox } from './convert.js';
 export { MAX_KEYWORDS };
 /** Crash tests only: die (SIGKILL) after this many bytes of a rewrite are written. */
 const CRASH_AT = Number(process.env.UWIMAP_TEST_CRASH_AFTER_BYTES ?? 0);
+const LF = Buffer.from('\n', 'latin1');
 const SYSTEM = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft']);
+
+/**
+ * What a session sees of a message. The internal date is kept as a number
+ * and made a Date only when asked for: a Date object costs about 96 bytes,
+ * a large share of a message's memory in a big mailbox.
+ */
+class UnixInfo implements MessageInfo {
+  recent = false;
+  constructor(
+    public uid: number,
+    public flags: Set<string>,
+    private readonly dateMs: number,
+    public internalDateZone: number,
+    public size: number,
+  ) {}
+  get internalDate(): Date {
+    return new Date(this.dateMs);
+  }
+}
+
+function infoFor(rec: ScannedMessage, uid: number, flags: Set<string>): UnixInfo {
+  const ms = Number.isNaN(rec.date) ? 0 : rec.date;
+  return new UnixInfo(uid, flags, ms, rec.zone ?? localZone(new Date(ms)), rec.size);
+}
 
 interface Msg {
   rec: ScannedMessage;
@@ -49,14 +74,14 @@ function parseImapHeader(v: string | undefined): { uidValidity: number; uidLast:
 
 function flagsFromStatus(rec: ScannedMessage, keywordList: string[]): { flags: Set<string>; old: boolean } {
   const letters = (rec.status ?? '') + (rec.xstatus ?? '');
-  const flags = new Set<string>();
-  if (letters.includes('R')) flags.add('\\Seen');
-  if (letters.includes('D')) flags.add('\\Deleted');
-  if (letters.includes('F')) flags.add('\\Flagged');
-  if (letters.includes('A')) flags.add('\\Answered');
-  if (letters.includes('T')) flags.add('\\Draft');
-  if (rec.xkeywords) for (const k of rec.xkeywords.split(/\s+/)) if (k && keywordList.includes(k)) flags.add(k);
-  return { flags, old: letters.includes('O') };
+  const names: string[] = [];
+  if (letters.includes('R')) names.push('\\Seen');
+  if (letters.includes('D')) names.push('\\Deleted');
+  if (letters.includes('F')) names.push('\\Flagged');
+  if (letters.includes('A')) names.push('\\Answered');
+  if (letters.includes('T')) names.push('\\Draft');
+  if (rec.xkeywords) for (const k of rec.xkeywords.split(/\s+/)) if (k && keywordList.includes(k) && !names.includes(k)) names.push(k);
+  return { flags: sharedFlags(names), old: letters.includes('O') };
 }
 
 function toStatus(flags: Set<string>, old: boolean, keywordList: string[]): StatusFlags {
@@ -93,6 +118,10 @@ export class UnixMailbox extends BaseMailbox<Msg> {
   }
   protected get location(): string {
     return this.path;
+  }
+  /** Messages are kept in ascending UID order: found by binary search, no map (memory in big mailboxes). */
+  protected override find(uid: number): Msg | undefined {
+    return findByUid(this.msgs, uid);
   }
 
   static async open(path: string, name: string, ctx: DriverContext, opts: OpenOptions = {}): Promise<UnixMailbox> {
@@ -189,7 +218,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       this.pseudo = list[0];
       list = list.slice(1);
     } else if (list.length) meta = parseImapHeader(list[0].ximapbase);
-    const oldByUid = this.byUid;
+    const oldMsgs = this.msgs;
     let assignedNew = false;
     if (meta) {
       if (!initial && meta.uidValidity !== this.uidValidity) this.pending.uidValidityChanged = true;
@@ -218,7 +247,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       else if (uid > this.uidLast) this.uidLast = uid;
       prev = uid;
       const { flags, old } = flagsFromStatus(rec, this.kw);
-      msgs.push({ rec, old, info: { uid, flags, recent: false, internalDate: rec.date ?? new Date(0), internalDateZone: rec.zone ?? localZone(rec.date ?? new Date(0)), size: rec.size } });
+      msgs.push({ rec, old, info: infoFor(rec, uid, flags) });
     }
     if (renumber) {
       this.uidValidity = Math.max(nowSec(), this.uidValidity + 1);
@@ -226,22 +255,22 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       for (const m of msgs) m.info.uid = ++this.uidLast;
       for (const rec of list.slice(msgs.length)) {
         const { flags, old } = flagsFromStatus(rec, this.kw);
-        msgs.push({ rec, old, info: { uid: ++this.uidLast, flags, recent: false, internalDate: rec.date ?? new Date(0), internalDateZone: rec.zone ?? localZone(rec.date ?? new Date(0)), size: rec.size } });
+        msgs.push({ rec, old, info: infoFor(rec, ++this.uidLast, flags) });
       }
       if (!initial) this.pending.uidValidityChanged = true;
     }
     if (assignedNew && msgs.length) this.ctx.log.info(`Assigning new unique identifiers to all messages in ${this.path}`);
     // Recency: a message without O is new; a read-write session claims it (writes O).
     for (const m of msgs) {
-      const before = oldByUid.get(m.info.uid);
+      const before = findByUid(oldMsgs, m.info.uid);
       if (before) m.info.recent = before.info.recent;
       else m.info.recent = !m.old;
     }
     if (!initial) {
       const nowUids = new Set(msgs.map((m) => m.info.uid));
-      for (const uid of oldByUid.keys()) if (!nowUids.has(uid)) this.pending.expunged.push(uid);
+      for (const o of oldMsgs) if (!nowUids.has(o.info.uid)) this.pending.expunged.push(o.info.uid);
       for (const m of msgs) {
-        const before = oldByUid.get(m.info.uid);
+        const before = findByUid(oldMsgs, m.info.uid);
         if (!before) this.pending.added.push(m.info);
         else if (!sameFlags(before.info.flags, m.info.flags)) {
           // Keep our in-memory object identity for sessions holding it.
@@ -250,7 +279,6 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       }
     }
     this.msgs = msgs;
-    this.byUid = new Map(msgs.map((m) => [m.info.uid, m]));
   }
 
   /** Messages whose stored status does not match what a rewrite would write. */
@@ -330,21 +358,25 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       outLen += b.length;
       flush(false);
     };
-    const copy = (from: number, to: number) => {
-      // Region bytes come from the journal when they lie in the rewritten part.
-      let p = from;
-      while (p < to) {
-        const n = Math.min(1 << 20, to - p);
-        const b = Buffer.allocUnsafe(n);
-        const got = p >= start ? journal.read(b, 0, n, p) : readSync(this.fd, b, 0, n, p);
+    // The old bytes of [from, to): from the journal when they lie in the rewritten part.
+    const readOld = (from: number, to: number): Buffer => {
+      const b = Buffer.allocUnsafe(to - from);
+      const src = from >= start;
+      for (let p = 0; p < b.length; ) {
+        const got = src ? journal.read(b, p, b.length - p, from + p) : readSync(this.fd, b, p, b.length - p, from + p);
         if (got <= 0) throw new Error('short read during rewrite');
-        push(b.subarray(0, got));
         p += got;
       }
+      return b;
     };
-    const copySkipping = (from: number, to: number, skip: Array<[number, number]>) => {
+    const copy = (from: number, to: number) => {
+      for (let p = from; p < to; p += 1 << 20) push(readOld(p, Math.min(to, p + (1 << 20))));
+    };
+    const copySkipping = (from: number, to: number, skip: readonly number[]) => {
       let p = from;
-      for (const [a, b] of skip) {
+      for (let k = 0; k < skip.length; k += 2) {
+        const a = skip[k];
+        const b = skip[k + 1];
         if (b <= p || a >= to) continue;
         if (a > p) copy(p, a);
         p = Math.max(p, b);
@@ -354,7 +386,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     const written: Written[] = [];
     try {
       if (startIdx <= 0 && needPseudo) {
-        const date = this.pseudo?.date ?? new Date();
+        const date = this.pseudo && !Number.isNaN(this.pseudo.date) ? new Date(this.pseudo.date) : new Date();
         push(Buffer.from(pseudoMessage({ hostname: this.ctx.hostname, uidValidity: this.uidValidity, uidLast: this.uidLast, keywords: this.kw, messageId: true, date }), 'latin1'));
       }
       const from = startIdx <= 0 ? 0 : startIdx;
@@ -367,10 +399,16 @@ export class UnixMailbox extends BaseMailbox<Msg> {
         if (i < from) continue;
         const at = pos + outLen;
         const r = m.rec;
-        push(Buffer.from(r.fromLine + '\n', 'latin1'));
+        // The From line as it was, CR or none at the end of the file aside.
+        const line = readOld(r.start, r.hdrStart);
+        let ll = line.length;
+        if (ll && line[ll - 1] === 10) ll--;
+        if (ll && line[ll - 1] === 13) ll--;
+        push(line.subarray(0, ll));
+        push(LF);
         copySkipping(r.hdrStart, r.hdrEnd, r.priv);
         const block = this.blockFor(m, isFirst && !needPseudo);
-        written.push({ m, at, blockAt: pos + outLen, block });
+        written.push({ m, at, hdrStart: at + ll + 1, blockAt: pos + outLen, block });
         push(Buffer.from(block + '\n', 'latin1')); // the block and the blank line that ends the header
         copy(r.bodyStart, r.end);
         push(Buffer.from('\n', 'latin1'));
@@ -408,8 +446,8 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       const r = w.m.rec;
       if (r.bodyStart === r.hdrEnd || r.end === r.next) return false;
       let privBytes = 0;
-      for (const [a, b] of r.priv) privBytes += Math.max(0, Math.min(b, r.hdrEnd) - Math.max(a, r.hdrStart));
-      const hdrStart = w.at + r.fromLine.length + 1;
+      for (let k = 0; k < r.priv.length; k += 2) privBytes += Math.max(0, Math.min(r.priv[k + 1], r.hdrEnd) - Math.max(r.priv[k], r.hdrStart));
+      const hdrStart = w.hdrStart;
       if (w.blockAt !== hdrStart + (r.hdrEnd - r.hdrStart) - privBytes) return false;
       const block = parseBlock(w.block, w.blockAt);
       if (!block) return false;
@@ -444,7 +482,6 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     for (const [m, placed] of recs) Object.assign(m.rec, placed);
     this.msgs = kept;
     this.pseudo = pseudo;
-    this.byUid = new Map(this.msgs.map((m) => [m.info.uid, m]));
     this.snap = this.snapshot();
     return true;
   }
@@ -518,7 +555,6 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       }
       m.info.recent = keepRecent.get(m.info.uid) ?? m.info.recent;
     }
-    this.byUid = new Map(this.msgs.map((m) => [m.info.uid, m]));
   }
 
   // ------------------------------------------------------------- reading
@@ -555,19 +591,19 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     let o = 0;
     let p = 0;
     const base = r.hdrStart;
-    const skips = r.priv.filter(([a]) => a < to);
+    const skips = r.priv; // flat [start, end) pairs, all inside the header
     let si = 0;
     // Runs between line ends, CRs and private headers are copied whole; the
     // next LF and CR are found by indexOf (memchr), not byte by byte.
     let nextLf = -1;
     let nextCr = -1;
     while (p < n) {
-      if (si < skips.length && base + p >= skips[si][0]) {
-        p = skips[si][1] - base;
-        si++;
+      if (si < skips.length && base + p >= skips[si]) {
+        p = skips[si + 1] - base;
+        si += 2;
         continue;
       }
-      const limit = si < skips.length ? Math.min(skips[si][0] - base, n) : n;
+      const limit = si < skips.length ? Math.min(skips[si] - base, n) : n;
       if (nextLf < p) {
         nextLf = raw.indexOf(10, p);
         if (nextLf < 0 || nextLf >= n) nextLf = n;
@@ -595,13 +631,13 @@ export class UnixMailbox extends BaseMailbox<Msg> {
 
   async read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
     if (!this.sharedHeld) await this.freshen();
-    const m = this.byUid.get(uid);
+    const m = this.find(uid);
     if (!m) return null;
     return this.withShared(() => this.present(m, false, opts?.transient ? this.outScratch : undefined));
   }
   async readHeader(uid: number): Promise<Buffer | null> {
     if (!this.sharedHeld) await this.freshen();
-    const m = this.byUid.get(uid);
+    const m = this.find(uid);
     if (!m) return null;
     return this.withShared(() => this.present(m, true));
   }
@@ -666,14 +702,21 @@ export class UnixMailbox extends BaseMailbox<Msg> {
         }
       }
       const wanted = new Set(flags.filter((f) => SYSTEM.has(f) || this.kw.includes(f)));
+      const next = new Map<Set<string>, Set<string>>();
       for (const uid of uids) {
-        const m = this.byUid.get(uid);
+        const m = this.find(uid);
         if (!m) continue;
-        const before = new Set(m.info.flags);
-        if (op === 'set') m.info.flags = new Set(wanted);
-        else if (op === 'add') for (const f of wanted) m.info.flags.add(f);
-        else for (const f of wanted) m.info.flags.delete(f);
-        if (!sameFlags(before, m.info.flags)) changed.push(uid);
+        // Flag sets are shared between messages (sharedFlags): a change assigns another one.
+        const before = m.info.flags;
+        let after = next.get(before);
+        if (!after) {
+          if (op === 'set') after = sharedFlags([...wanted]);
+          else if (op === 'add') after = sharedFlags([...before, ...[...wanted].filter((f) => !before.has(f))]);
+          else after = sharedFlags([...before].filter((f) => !wanted.has(f)));
+          next.set(before, after);
+        }
+        m.info.flags = after;
+        if (!sameFlags(before, after)) changed.push(uid);
       }
       this.claimRecent();
       if (changed.length || this.needsWrite()) {
@@ -688,15 +731,13 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     if (!this.pseudoMatches() && this.pseudo) return false;
     const writes: Array<[number, Buffer]> = [];
     for (const uid of uids) {
-      const m = this.byUid.get(uid)!;
+      const m = this.find(uid)!;
       const r = m.rec;
-      if (!r.priv.length) return false;
-      // The block must be one contiguous run ending at the header's end.
-      const a = r.priv[0][0];
-      const b = r.priv[r.priv.length - 1][1];
-      let contiguous = b === r.hdrEnd;
-      for (let i = 1; i < r.priv.length; i++) if (r.priv[i][0] !== r.priv[i - 1][1]) contiguous = false;
-      if (!contiguous) return false;
+      // The block must be one contiguous run (one range) ending at the header's end.
+      if (r.priv.length !== 2) return false;
+      const a = r.priv[0];
+      const b = r.priv[1];
+      if (b !== r.hdrEnd) return false;
       const first = m === this.msgs[0] && !this.pseudo;
       const imapbase = first ? `${this.uidValidity} ${this.uidLast}${this.kw.map((k) => ' ' + k).join('')}` : undefined;
       const text = statusBlock(toStatus(m.info.flags, m.old, this.kw), m.info.uid, imapbase, b - a);
@@ -720,7 +761,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
    */
   private rescanBlocks(uids: number[], writes: Array<[number, Buffer]>): boolean {
     for (let i = 0; i < uids.length; i++) {
-      const r = this.byUid.get(uids[i])?.rec;
+      const r = this.find(uids[i])?.rec;
       const [at, block] = writes[i];
       const h = r && parseBlock(block.toString('latin1'), at);
       if (!r || !h) return false;
@@ -780,7 +821,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       this.fullScan(false);
       // Our own appends: not foreign news, but new messages for the session (EXISTS), recent for us.
       for (const uid of uids) {
-        const m = this.byUid.get(uid);
+        const m = this.find(uid);
         if (m) m.info.recent = !this.silent;
       }
       this.claimRecent();
@@ -873,7 +914,7 @@ function parseBlock(text: string, at: number): BlockFields | undefined {
     const key = BLOCK_KEYS[line.slice(0, colon).toLowerCase()];
     if (colon <= 0 || !key || out[key] !== undefined) return undefined;
     out[key] = line.slice(colon + 1).trim();
-    out.priv.push([at + p, at + nl + 1]);
+    addRange(out.priv, at + p, at + nl + 1);
     p = nl + 1;
   }
   return out.priv.length ? out : undefined;
@@ -891,6 +932,8 @@ const BLOCK_KEYS: Record<string, 'status' | 'xstatus' | 'xkeywords' | 'xuid' | '
 interface Written {
   m: Msg;
   at: number;
+  /** Where its header now starts (after the From line). */
+  hdrStart: number;
   blockAt: number;
   block: string;
 }
@@ -922,6 +965,20 @@ function copyBack(j: { read(b: Buffer, o: number, l: number, p: number): number 
   }
   ftruncateSync(fd, oldSize);
   fsyncSync(fd);
+}
+
+/** The message with this UID in a list in ascending UID order (binary search). */
+function findByUid(msgs: readonly Msg[], uid: number): Msg | undefined {
+  let lo = 0;
+  let hi = msgs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const u = msgs[mid].info.uid;
+    if (u === uid) return msgs[mid];
+    if (u < uid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }
 
 function sameFlags(a: Set<string>, b: Set<string>): boolean {

@@ -24,11 +24,15 @@ export interface ScannedMessage {
   end: number;
   /** Start of the next message or end of file. */
   next: number;
-  fromLine: string;
-  date: Date | null;
+  /** Date of the From line in ms since the epoch; NaN when it had none that parses. (The line itself is read again when needed.) */
+  date: number;
   zone: number | null;
-  /** Ranges [start, end) of private header lines (LF included). */
-  priv: Array<[number, number]>;
+  /**
+   * Ranges [start, end) of private header lines (LF included), flat: start0,
+   * end0, start1, end1, … Adjacent lines make one range (usually the whole
+   * status block), so most messages hold one pair, not an array per line.
+   */
+  priv: number[];
   status?: string;
   xstatus?: string;
   xkeywords?: string;
@@ -44,6 +48,13 @@ export interface ScannedMessage {
 }
 
 const CHUNK = 1 << 20;
+
+/** Add [a, b) to flat ranges, joining it to the last range when they touch. */
+export function addRange(ranges: number[], a: number, b: number): void {
+  const n = ranges.length;
+  if (n && ranges[n - 1] === a) ranges[n - 1] = b;
+  else ranges.push(a, b);
+}
 
 function headerName(line: Buffer): string | undefined {
   const colon = line.indexOf(0x3a);
@@ -74,6 +85,16 @@ export function scanMailbox(fd: number, from: number, size: number): { messages:
   let lastPriv: string | undefined;
   let sawContent = false;
 
+  // Status values repeat ("RO", "O", ""): one string for each, not one per message.
+  const interned = new Map<string, string>();
+  const intern = (v: string) => {
+    if (v.length > 16) return v;
+    const had = interned.get(v);
+    if (had !== undefined) return had;
+    if (interned.size < 1024) interned.set(v, v);
+    return v;
+  };
+
   const finish = (at: number) => {
     if (!cur) return;
     if (pendingBlankAt >= 0) {
@@ -86,6 +107,8 @@ export function scanMailbox(fd: number, from: number, size: number): { messages:
       cur.headerSize = cur.size;
     }
     cur.next = at;
+    // push() left room for 16 more numbers; most messages have one range.
+    if (cur.priv.length) cur.priv = cur.priv.slice();
     messages.push(cur);
     cur = undefined;
   };
@@ -104,10 +127,17 @@ export function scanMailbox(fd: number, from: number, size: number): { messages:
           bodyStart: lineEnd,
           end: lineEnd,
           next: lineEnd,
-          fromLine: line.toString('latin1').replace(/\r$/, ''),
-          date: info.date,
+          date: info.date ? info.date.getTime() : NaN,
           zone: info.zone,
           priv: [],
+          // Every field in the literal: fields added later would live outside the object.
+          status: undefined,
+          xstatus: undefined,
+          xkeywords: undefined,
+          xuid: undefined,
+          ximap: undefined,
+          ximapbase: undefined,
+          ximapValueAt: undefined,
           size: 0,
           headerSize: 0,
         };
@@ -137,9 +167,9 @@ export function scanMailbox(fd: number, from: number, size: number): { messages:
       const isCont = line[0] === 0x20 || line[0] === 0x09;
       const name = isCont ? undefined : headerName(line);
       if (name || (isCont && lastPriv)) {
-        cur.priv.push([at, lineEnd]);
+        addRange(cur.priv, at, lineEnd);
         if (name) {
-          const value = line.subarray(name.length + 1).toString('latin1').replace(/\r$/, '').trim();
+          const value = intern(line.subarray(name.length + 1).toString('latin1').replace(/\r$/, '').trim());
           const key = name === 'x-status' ? 'xstatus' : name === 'x-keywords' ? 'xkeywords' : name === 'x-uid' ? 'xuid' : name === 'x-imapbase' ? 'ximapbase' : name === 'x-imap' ? 'ximap' : 'status';
           // First occurrence wins; later ones are hidden and ignored (UW discards them).
           if ((cur as unknown as Record<string, unknown>)[key] === undefined) {

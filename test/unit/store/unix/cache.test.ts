@@ -43,7 +43,7 @@ describe('persistent scan cache of traditional mailboxes', () => {
     expect(readdirSync(cache).length).toBe(1);
     const entry = join(cache, readdirSync(cache)[0]);
     const st = statSync(path, { bigint: true });
-    expect(readFileSync(entry, 'latin1').split('\n')[0]).toBe(`3 ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`);
+    expect(readFileSync(entry, 'latin1').split('\n')[0]).toBe(`4 ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`);
     const cached = await view(path);
     expect(first).toEqual(reference);
     expect(cached).toEqual(reference);
@@ -56,7 +56,7 @@ describe('persistent scan cache of traditional mailboxes', () => {
     writeFileSync(entry, readFileSync(entry, 'latin1').split('\n')[0] + '\n[{"garbage', 'latin1');
     expect((await view(path)).msgs.length).toBe(41);
   });
-  it('keeps every field of every record exactly (binary numbers, shared strings, no dates, 8-bit From lines, a pseudo-message)', async () => {
+  it('keeps every field of every record exactly (binary numbers, shared strings, no dates, a pseudo-message)', async () => {
     dir = mkdtempSync(join(tmpdir(), 'uw-cache-'));
     const path = join(dir, 'box');
     let text = 'From MAILER-DAEMON Mon Jan  2 03:04:05 2023\nDate: Mon, 2 Jan 2023 03:04:05 +0000\nSubject: DON\'T DELETE\nX-IMAP: 1672628645 0000000042 Work\nStatus: RO\n\npseudo\n\n';
@@ -66,7 +66,7 @@ describe('persistent scan cache of traditional mailboxes', () => {
     const recs = scanMailbox(fd, 0, fstatSync(fd).size).messages;
     closeSync(fd);
     expect(recs[0].ximapValueAt).toBeGreaterThan(0);
-    expect(recs.some((r) => r.date === null)).toBe(true);
+    expect(recs.some((r) => Number.isNaN(r.date))).toBe(true);
     setScanCacheDir(join(dir, 'c'));
     const key = { dev: 1, ino: 2, size: 3, mtimeNs: 4n, ctimeNs: 5n };
     saveScan(key, recs);

@@ -242,3 +242,25 @@ describe('unix driver writes what UW writes', () => {
     await again.close();
   });
 });
+  it('keeps each From line byte for byte through a rewrite (8-bit sender, a CR before the LF dropped as before), dates and zones from them', async () => {
+    fresh();
+    const p = join(dir, 'spool');
+    const lines = ['From j\xfcrgen@example.com Mon Jan  2 03:04:05 2023 +0100', 'From c@d Tue Jan  3 03:04:05 2023\r', 'From e@f Wed Jan  4 03:04:05 2023 -0000'];
+    writeFileSync(p, lines.map((l, i) => `${l}\nSubject: m${i}\n\nbody ${i}\n\n`).join(''), 'latin1');
+    const mb = await unixDriver.open(p, 'INBOX', ctx()); // first read-write open: UIDs written, whole file rewritten
+    expect(mb.messages().map((m) => [m.uid, m.internalDate.toISOString(), m.internalDateZone])).toEqual([
+      [1, '2023-01-02T02:04:05.000Z', 60],
+      [2, new Date(2023, 0, 3, 3, 4, 5).toISOString(), -new Date(2023, 0, 3, 3, 4, 5).getTimezoneOffset() || 0],
+      [3, '2023-01-04T03:04:05.000Z', 0],
+    ]);
+    expect(Object.is(mb.messages()[2].internalDateZone, -0)).toBe(false);
+    await mb.store([1, 2, 3], 'add', ['\\Flagged']);
+    await mb.expunge(); // nothing deleted: no rewrite
+    await mb.store([3], 'add', ['\\Deleted']);
+    await mb.expunge(); // a rewrite from message 3 on
+    await mb.close();
+    const text = readFileSync(p, 'latin1');
+    const froms = text.split('\n').filter((l) => l.startsWith('From '));
+    expect(froms).toEqual([lines[0], lines[1].slice(0, -1)]);
+    expect(text).toContain('Subject: m1\nStatus: O\nX-Status: F\n');
+  });
