@@ -424,21 +424,20 @@ export class ImapSession {
   async select(mb: Mailbox): Promise<void> {
     this.mailbox = mb;
     this.state = 'selected';
-    this.view = mb.messages().map((m) => m.uid);
+    this.view = mb.uids();
     mb.onLost((reason) => void this.lost(reason));
     const kw = mb.keywords();
     this.reportedKeywords = kw.join(' ');
-    const msgs = mb.messages();
-    const recent = msgs.filter((m) => m.recent).length;
+    const recent = mb.recentCount();
     this.reportedRecent = recent;
     await this.untagged(`FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft${kw.map((k) => ' ' + k).join('')})`);
-    await this.untagged(`${msgs.length} EXISTS`);
+    await this.untagged(`${this.view.length} EXISTS`);
     await this.untagged(`${recent} RECENT`);
     await this.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UID validity status`);
     await this.untagged(`OK [UIDNEXT ${mb.uidNext}] Predicted next UID`);
     const perm = mb.readOnly ? '' : ` \\Answered \\Flagged \\Deleted \\Seen \\Draft${kw.map((k) => ' ' + k).join('')}${mb.canCreateKeywords() ? ' \\*' : ''}`;
     await this.untagged(`OK [PERMANENTFLAGS (${perm.trim()})] Permanent flags`);
-    const firstUnseen = msgs.findIndex((m) => !m.flags.has('\\Seen'));
+    const firstUnseen = mb.firstUnseen();
     if (firstUnseen >= 0) await this.untagged(`OK [UNSEEN ${firstUnseen + 1}] first unseen message in ${mb.name}`);
   }
 
@@ -488,8 +487,12 @@ export class ImapSession {
       await this.untagged(`FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft${kw.map((k) => ' ' + k).join('')})`);
       if (!mb.readOnly) await this.untagged(`OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft${kw.map((k) => ' ' + k).join('')}${mb.canCreateKeywords() ? ' \\*' : ''})] Permanent flags`);
     }
-    const current = new Set(mb.messages().map((m) => m.uid));
-    if (allowExpunge) {
+    const now = mb.uids();
+    // The same count and the same last UID: nothing came or went (UIDs only
+    // grow), so no sets of 50,000 UIDs are built for every command.
+    const unchanged = now.length === this.view.length && (now.length === 0 || now[now.length - 1] === this.view[this.view.length - 1]);
+    const current = unchanged ? undefined : new Set(now);
+    if (allowExpunge && current) {
       // Report every UID in our view that no longer exists (ours or others' expunges).
       for (let i = this.view.length - 1; i >= 0; i--) {
         if (!current.has(this.view[i])) {
@@ -499,20 +502,22 @@ export class ImapSession {
       }
     }
     for (const uid of ch.flagsChanged) {
-      const seq = this.view.indexOf(uid);
-      if (seq >= 0 && current.has(uid)) await this.untagged(`${seq + 1} FETCH (FLAGS ${this.flagsOf(uid)} UID ${uid})`);
+      const seq = this.seqOf(uid);
+      if (seq > 0 && (!current || current.has(uid))) await this.untagged(`${seq} FETCH (FLAGS ${this.flagsOf(uid)} UID ${uid})`);
     }
     // New messages: everything in the mailbox with a UID above our last.
-    const last = this.view.length ? this.view[this.view.length - 1] : 0;
-    const known = new Set(this.view);
     let added = 0;
-    for (const m of mb.messages()) {
-      if (!known.has(m.uid) && m.uid > last) {
-        this.view.push(m.uid);
-        added++;
+    if (current) {
+      const last = this.view.length ? this.view[this.view.length - 1] : 0;
+      const known = new Set(this.view);
+      for (const uid of now) {
+        if (!known.has(uid) && uid > last) {
+          this.view.push(uid);
+          added++;
+        }
       }
     }
-    const recent = mb.messages().filter((m) => m.recent).length;
+    const recent = mb.recentCount();
     if (added) await this.untagged(`${this.view.length} EXISTS`);
     if (added || recent !== this.reportedRecent) {
       this.reportedRecent = recent;

@@ -699,11 +699,20 @@ class SnarfingMailbox implements Mailbox {
   messages() {
     return this.inner.messages();
   }
+  uids() {
+    return this.inner.uids();
+  }
+  recentCount() {
+    return this.inner.recentCount();
+  }
+  firstUnseen() {
+    return this.inner.firstUnseen();
+  }
   get(uid: number) {
     return this.inner.get(uid);
   }
-  read(uid: number) {
-    return this.inner.read(uid);
+  read(uid: number, opts?: { transient?: boolean }) {
+    return this.inner.read(uid, opts);
   }
   readHeader(uid: number) {
     return this.inner.readHeader(uid);

@@ -88,8 +88,18 @@ export interface Mailbox {
   keywords(): string[];
   /** Whether new keywords may be created (PERMANENTFLAGS `\*`). */
   canCreateKeywords(): boolean;
-  /** The current messages in mailbox order (ascending UID). Do not mutate. */
+  /**
+   * The current messages in mailbox order (ascending UID). Do not mutate.
+   * Each call may make every object anew: where only UIDs or counts are
+   * wanted, uids(), recentCount() and firstUnseen() are far cheaper.
+   */
   messages(): readonly MessageInfo[];
+  /** The UIDs of the current messages, ascending. */
+  uids(): number[];
+  /** How many messages are \Recent for this session. */
+  recentCount(): number;
+  /** Index (0-based, mailbox order) of the first message without \Seen, or -1. */
+  firstUnseen(): number;
   /** Message by UID, undefined if not present. */
   get(uid: number): MessageInfo | undefined;
 

@@ -56,6 +56,17 @@ export abstract class BaseMailbox<M extends { info: MessageInfo }> implements Ma
   messages(): readonly MessageInfo[] {
     return this.msgs.map((m) => m.info);
   }
+  uids(): number[] {
+    return this.msgs.map((m) => m.info.uid);
+  }
+  recentCount(): number {
+    let n = 0;
+    for (const m of this.msgs) if (m.info.recent) n++;
+    return n;
+  }
+  firstUnseen(): number {
+    return this.msgs.findIndex((m) => !m.info.flags.has('\\Seen'));
+  }
   get(uid: number): MessageInfo | undefined {
     return this.find(uid)?.info;
   }

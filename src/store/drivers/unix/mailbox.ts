@@ -5,12 +5,13 @@
 import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
 export { emptyChanges, mapErr };
 import { preadFully, Scratch } from '../../io.js';
-import { MAX_KEYWORDS, sharedFlags } from '../flagbits.js';
+import { MAX_KEYWORDS, flagsFromBits, sysBits, keywordMask } from '../flagbits.js';
+import { MessageTable, SEEN, DELETED, FLAGGED, ANSWERED, DRAFT, OLD, RECENT } from './table.js';
 import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync } from 'node:fs';
 import type { AppendMessage, AppendResult, FlagOp, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
 import type { DriverContext } from '../../driver.js';
-import { scanMailbox, addRange, type ScannedMessage } from './scan.js';
+import { scanMailbox, scanTable, addRange, type ScannedMessage } from './scan.js';
 import { pseudoMessage, statusBlock, appendBlock, pad10, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
 import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
@@ -22,18 +23,19 @@ export { MAX_KEYWORDS };
 /** Crash tests only: die (SIGKILL) after this many bytes of a rewrite are written. */
 const CRASH_AT = Number(process.env.UWIMAP_TEST_CRASH_AFTER_BYTES ?? 0);
 const LF = Buffer.from('\n', 'latin1');
+const SYSTEM_BITS = SEEN | DELETED | FLAGGED | ANSWERED | DRAFT;
 const SYSTEM = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft']);
 
 /**
- * What a session sees of a message. The internal date is kept as a number
- * and made a Date only when asked for: a Date object costs about 96 bytes,
- * a large share of a message's memory in a big mailbox.
+ * What a session sees of a message: made from the table when asked for
+ * (get, messages), a snapshot. The date is kept as a number and made a Date
+ * only when read.
  */
 class UnixInfo implements MessageInfo {
-  recent = false;
   constructor(
     public uid: number,
     public flags: Set<string>,
+    public recent: boolean,
     private readonly dateMs: number,
     public internalDateZone: number,
     public size: number,
@@ -41,18 +43,6 @@ class UnixInfo implements MessageInfo {
   get internalDate(): Date {
     return new Date(this.dateMs);
   }
-}
-
-function infoFor(rec: ScannedMessage, uid: number, flags: Set<string>): UnixInfo {
-  const ms = Number.isNaN(rec.date) ? 0 : rec.date;
-  return new UnixInfo(uid, flags, ms, rec.zone ?? localZone(new Date(ms)), rec.size);
-}
-
-interface Msg {
-  rec: ScannedMessage;
-  info: MessageInfo;
-  /** Status has O (the message is not new to everyone). */
-  old: boolean;
 }
 
 interface Snapshot {
@@ -72,16 +62,23 @@ function parseImapHeader(v: string | undefined): { uidValidity: number; uidLast:
   return { uidValidity: uv, uidLast: ul, keywords: parts.slice(2).filter(Boolean).slice(0, MAX_KEYWORDS) };
 }
 
-function flagsFromStatus(rec: ScannedMessage, keywordList: string[]): { flags: Set<string>; old: boolean } {
-  const letters = (rec.status ?? '') + (rec.xstatus ?? '');
-  const names: string[] = [];
-  if (letters.includes('R')) names.push('\\Seen');
-  if (letters.includes('D')) names.push('\\Deleted');
-  if (letters.includes('F')) names.push('\\Flagged');
-  if (letters.includes('A')) names.push('\\Answered');
-  if (letters.includes('T')) names.push('\\Draft');
-  if (rec.xkeywords) for (const k of rec.xkeywords.split(/\s+/)) if (k && keywordList.includes(k) && !names.includes(k)) names.push(k);
-  return { flags: sharedFlags(names), old: letters.includes('O') };
+/** Flag bits (sys, without RECENT) and keyword mask from stored Status, X-Status and X-Keywords values. */
+function bitsFromStatus(status: string | undefined, xstatus: string | undefined, xkeywords: string | undefined, keywordList: string[]): { sys: number; kw: number } {
+  const letters = (status ?? '') + (xstatus ?? '');
+  let sys = 0;
+  if (letters.includes('R')) sys |= SEEN;
+  if (letters.includes('D')) sys |= DELETED;
+  if (letters.includes('F')) sys |= FLAGGED;
+  if (letters.includes('A')) sys |= ANSWERED;
+  if (letters.includes('T')) sys |= DRAFT;
+  if (letters.includes('O')) sys |= OLD;
+  let kw = 0;
+  if (xkeywords)
+    for (const k of xkeywords.split(/\s+/)) {
+      const i = k ? keywordList.indexOf(k) : -1;
+      if (i >= 0) kw |= 1 << i;
+    }
+  return { sys, kw: kw >>> 0 };
 }
 
 function toStatus(flags: Set<string>, old: boolean, keywordList: string[]): StatusFlags {
@@ -98,9 +95,13 @@ function toStatus(flags: Set<string>, old: boolean, keywordList: string[]): Stat
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 
-export class UnixMailbox extends BaseMailbox<Msg> {
+export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   readonly driver = 'unix';
   private pseudo: ScannedMessage | undefined;
+  /** The messages (not the pseudo-message), in file and UID order. */
+  private t = new MessageTable();
+  /** Flag sets by (sys, keyword mask) for the current keyword list. */
+  private flagSets = new Map<number, Set<string>>();
   private fd = -1;
   private snap: Snapshot = { size: 0, ino: 0, ctimeNs: 0n };
   private lockT: SessionLock | undefined;
@@ -119,9 +120,63 @@ export class UnixMailbox extends BaseMailbox<Msg> {
   protected get location(): string {
     return this.path;
   }
-  /** Messages are kept in ascending UID order: found by binary search, no map (memory in big mailboxes). */
-  protected override find(uid: number): Msg | undefined {
-    return findByUid(this.msgs, uid);
+  override messages(): readonly MessageInfo[] {
+    const out: MessageInfo[] = new Array(this.t.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.infoAt(i);
+    return out;
+  }
+  override uids(): number[] {
+    return Array.from(this.t.uid.subarray(0, this.t.length));
+  }
+  override recentCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.t.length; i++) if (this.t.sys[i] & RECENT) n++;
+    return n;
+  }
+  override firstUnseen(): number {
+    for (let i = 0; i < this.t.length; i++) if (!(this.t.sys[i] & SEEN)) return i;
+    return -1;
+  }
+  override get(uid: number): MessageInfo | undefined {
+    const i = this.t.find(uid);
+    return i < 0 ? undefined : this.infoAt(i);
+  }
+  private infoAt(i: number): UnixInfo {
+    const t = this.t;
+    const d = t.date[i];
+    const ms = Number.isNaN(d) ? 0 : d;
+    const zone = t.zoneOf(i) ?? localZone(new Date(ms));
+    return new UnixInfo(t.uid[i], this.flagsAt(i), (t.sys[i] & RECENT) !== 0, ms, zone, t.size[i]);
+  }
+  /** The flags of row i: a set shared by every message with the same flags. */
+  private flagsAt(i: number): Set<string> {
+    return this.flagSet(this.t.sys[i], this.t.kw[i]);
+  }
+  private flagSet(sys: number, kw: number): Set<string> {
+    const key = (sys & SYSTEM_BITS) * 0x100000000 + kw;
+    let f = this.flagSets.get(key);
+    if (!f) {
+      f = flagsFromBits(sys, kw, this.kw);
+      this.flagSets.set(key, f);
+    }
+    return f;
+  }
+  /** The keyword list changed: flag sets made for the old one no longer apply. */
+  private keywordsChanged(): void {
+    this.flagSets.clear();
+  }
+  private statusAt(i: number): StatusFlags {
+    const sys = this.t.sys[i];
+    const kw = this.t.kw[i];
+    return {
+      seen: (sys & SEEN) !== 0,
+      old: (sys & OLD) !== 0,
+      deleted: (sys & DELETED) !== 0,
+      flagged: (sys & FLAGGED) !== 0,
+      answered: (sys & ANSWERED) !== 0,
+      draft: (sys & DRAFT) !== 0,
+      keywords: this.kw.filter((_, k) => kw & (1 << k)),
+    };
   }
 
   static async open(path: string, name: string, ctx: DriverContext, opts: OpenOptions = {}): Promise<UnixMailbox> {
@@ -209,16 +264,21 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     // A new process opening a mailbox nobody changed since the last session: the cached scan.
     const cached = initial ? loadScan(cacheKey(snap)) : undefined;
     if (cached) this.cachedAt = keyText(snap);
-    const messages = cached ?? scanMailbox(this.fd, 0, snap.size).messages;
+    let t: MessageTable;
+    let pseudo: ScannedMessage | undefined;
+    if (cached) ({ table: t, pseudo } = cached);
+    else {
+      t = scanTable(this.fd, 0, snap.size).table;
+      if (t.length && t.headImap && parseImapHeader(t.headImap)) {
+        pseudo = t.row(0);
+        t.filter((i) => i > 0);
+      }
+    }
     this.snap = snap;
-    let list = messages;
-    this.pseudo = undefined;
-    let meta = undefined as ReturnType<typeof parseImapHeader>;
-    if (list.length && list[0].ximap && (meta = parseImapHeader(list[0].ximap))) {
-      this.pseudo = list[0];
-      list = list.slice(1);
-    } else if (list.length) meta = parseImapHeader(list[0].ximapbase);
-    const oldMsgs = this.msgs;
+    const meta = pseudo ? parseImapHeader(pseudo.ximap) : t.length ? parseImapHeader(t.headImapBase) : undefined;
+    const old = this.t;
+    const oldSets = initial ? undefined : { kw: this.kw };
+    this.pseudo = pseudo;
     let assignedNew = false;
     if (meta) {
       if (!initial && meta.uidValidity !== this.uidValidity) this.pending.uidValidityChanged = true;
@@ -227,73 +287,84 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       if (meta.keywords.join(' ') !== this.kw.join(' ')) {
         if (!initial) this.pending.keywordsChanged = true;
         this.kw = meta.keywords;
+        this.flagSets = new Map();
       }
     } else if (initial || !this.uidValidity) {
       this.uidValidity = nowSec();
       this.uidLast = 0;
       assignedNew = true;
     }
-    const msgs: Msg[] = [];
+    // UIDs from X-UID while they ascend; otherwise new UIDVALIDITY and all renumbered.
+    const n = t.length;
     let prev = 0;
     let renumber = false;
-    for (const rec of list) {
-      let uid = rec.xuid && meta && /^\d+$/.test(rec.xuid) ? Number(rec.xuid) : 0;
+    for (let i = 0; i < n; i++) {
+      let uid = meta ? t.xuid[i] : 0;
       if (uid && uid <= prev) {
-        this.ctx.log.warning(`Message ${msgs.length + 1} UID ${uid} less than ${prev}`);
+        this.ctx.log.warning(`Message ${i + 1} UID ${uid} less than ${prev}`);
         renumber = true;
         break;
       }
       if (!uid) uid = ++this.uidLast;
       else if (uid > this.uidLast) this.uidLast = uid;
       prev = uid;
-      const { flags, old } = flagsFromStatus(rec, this.kw);
-      msgs.push({ rec, old, info: infoFor(rec, uid, flags) });
+      t.uid[i] = uid;
     }
     if (renumber) {
       this.uidValidity = Math.max(nowSec(), this.uidValidity + 1);
       this.uidLast = 0;
-      for (const m of msgs) m.info.uid = ++this.uidLast;
-      for (const rec of list.slice(msgs.length)) {
-        const { flags, old } = flagsFromStatus(rec, this.kw);
-        msgs.push({ rec, old, info: infoFor(rec, ++this.uidLast, flags) });
-      }
+      for (let i = 0; i < n; i++) t.uid[i] = ++this.uidLast;
       if (!initial) this.pending.uidValidityChanged = true;
     }
-    if (assignedNew && msgs.length) this.ctx.log.info(`Assigning new unique identifiers to all messages in ${this.path}`);
-    // Recency: a message without O is new; a read-write session claims it (writes O).
-    for (const m of msgs) {
-      const before = findByUid(oldMsgs, m.info.uid);
-      if (before) m.info.recent = before.info.recent;
-      else m.info.recent = !m.old;
+    // Flags from the stored status values (few distinct ones: worked out once each).
+    const bits = new Map<number | string, { sys: number; kw: number }>();
+    for (let i = 0; i < n; i++) {
+      const s = t.status[i];
+      const x = t.xstatus[i];
+      const k = t.xkeywords[i];
+      const key = s < 1024 && x < 1024 && k < 1048576 ? (k * 1024 + x) * 1024 + s : `${s} ${x} ${k}`;
+      let b = bits.get(key);
+      if (!b) {
+        b = bitsFromStatus(t.str(t.status[i]), t.str(t.xstatus[i]), t.str(t.xkeywords[i]), this.kw);
+        bits.set(key, b);
+      }
+      t.sys[i] = b.sys;
+      t.kw[i] = b.kw;
     }
-    if (!initial) {
-      const nowUids = new Set(msgs.map((m) => m.info.uid));
-      for (const o of oldMsgs) if (!nowUids.has(o.info.uid)) this.pending.expunged.push(o.info.uid);
-      for (const m of msgs) {
-        const before = findByUid(oldMsgs, m.info.uid);
-        if (!before) this.pending.added.push(m.info);
-        else if (!sameFlags(before.info.flags, m.info.flags)) {
-          // Keep our in-memory object identity for sessions holding it.
-          this.pending.flagsChanged.push(m.info.uid);
+    if (assignedNew && n) this.ctx.log.info(`Assigning new unique identifiers to all messages in ${this.path}`);
+    // Recency: a message without O is new; a read-write session claims it (writes O).
+    for (let i = 0; i < n; i++) {
+      const j = old.find(t.uid[i]);
+      if (j >= 0 ? (old.sys[j] & RECENT) !== 0 : (t.sys[i] & OLD) === 0) t.sys[i] |= RECENT;
+    }
+    this.t = t;
+    if (oldSets) {
+      for (let j = 0; j < old.length; j++) if (t.find(old.uid[j]) < 0) this.pending.expunged.push(old.uid[j]);
+      for (let i = 0; i < n; i++) {
+        const j = old.find(t.uid[i]);
+        if (j < 0) this.pending.added.push(this.infoAt(i));
+        else {
+          const before = oldSets.kw === this.kw ? this.flagSet(old.sys[j], old.kw[j]) : flagsFromBits(old.sys[j], old.kw[j], oldSets.kw);
+          if (!sameFlags(before, this.flagsAt(i))) this.pending.flagsChanged.push(t.uid[i]);
         }
       }
     }
-    this.msgs = msgs;
   }
 
   /** Messages whose stored status does not match what a rewrite would write. */
   private needsWrite(): boolean {
     if (this.readOnly) return false;
-    if (!this.pseudo && this.msgs.length && !parseImapHeader(this.msgs[0].rec.ximapbase)) return true;
-    for (const m of this.msgs) {
-      if (!m.old && !this.silent) return true; // claim \Recent
-      if (!m.rec.xuid || Number(m.rec.xuid) !== m.info.uid) return true;
+    const t = this.t;
+    if (!this.pseudo && t.length && !parseImapHeader(t.headImapBase)) return true;
+    for (let i = 0; i < t.length; i++) {
+      if (!(t.sys[i] & OLD) && !this.silent) return true; // claim \Recent
+      if (t.xuid[i] !== t.uid[i]) return true;
     }
     if (this.pseudo) {
       const meta = parseImapHeader(this.pseudo.ximap);
       if (!meta || meta.uidValidity !== this.uidValidity || meta.uidLast !== this.uidLast || meta.keywords.join(' ') !== this.kw.join(' ')) return true;
-    } else if (this.msgs.length) {
-      const meta = parseImapHeader(this.msgs[0].rec.ximapbase);
+    } else if (t.length) {
+      const meta = parseImapHeader(t.headImapBase);
       if (!meta || meta.uidValidity !== this.uidValidity || meta.uidLast !== this.uidLast || meta.keywords.join(' ') !== this.kw.join(' ')) return true;
     }
     return false;
@@ -309,14 +380,14 @@ export class UnixMailbox extends BaseMailbox<Msg> {
   /** A read-write session has seen every message: they are old for everyone else (UW writes O). */
   private claimRecent(): void {
     if (this.silent) return;
-    for (const m of this.msgs) m.old = true;
+    for (let i = 0; i < this.t.length; i++) this.t.sys[i] |= OLD;
   }
   /** Internal opens (APPEND/COPY to a mailbox that is not selected, STATUS) claim no recency. */
   // ----------------------------------------------------------- rewriting
 
-  private blockFor(m: Msg, first: boolean): string {
+  private blockFor(i: number, first: boolean): string {
     const imapbase = first && !this.pseudo ? `${this.uidValidity} ${this.uidLast}${this.kw.map((k) => ' ' + k).join('')}` : undefined;
-    return statusBlock(toStatus(m.info.flags, m.old, this.kw), m.info.uid, imapbase)!;
+    return statusBlock(this.statusAt(i), this.t.uid[i], imapbase)!;
   }
 
   /**
@@ -326,15 +397,19 @@ export class UnixMailbox extends BaseMailbox<Msg> {
    */
   private async rewrite(drop: Set<number>): Promise<void> {
     this.patchPseudoUidLast();
-    const keep = this.msgs.filter((m) => !drop.has(m.info.uid));
+    const t = this.t;
+    const n = t.length;
+    let kept = 0;
+    for (let i = 0; i < n; i++) if (!drop.has(t.uid[i])) kept++;
     // Where to start: the pseudo-message / first message carry the mailbox data, so
     // start there when it changed; otherwise at the first message whose bytes change.
-    let startIdx = this.msgs.findIndex((m) => drop.has(m.info.uid) || !this.blockMatches(m, m === this.msgs[0]));
-    const headerDirty = this.pseudo ? !this.pseudoMatches() : this.msgs.length > 0 && keep[0] !== this.msgs[0];
-    if (headerDirty || (this.pseudo === undefined && keep.length === 0 && this.msgs.length > 0)) startIdx = 0;
+    let startIdx = -1;
+    for (let i = 0; i < n && startIdx < 0; i++) if (drop.has(t.uid[i]) || !this.blockMatches(i, i === 0)) startIdx = i;
+    const headerDirty = this.pseudo ? !this.pseudoMatches() : n > 0 && drop.has(t.uid[0]);
+    if (headerDirty || (this.pseudo === undefined && kept === 0 && n > 0)) startIdx = 0;
     if (startIdx < 0 && !headerDirty) return;
-    const needPseudo = this.pseudo !== undefined || keep.length === 0;
-    const start = startIdx <= 0 ? 0 : this.msgs[startIdx].rec.start;
+    const needPseudo = this.pseudo !== undefined || kept === 0;
+    const start = startIdx <= 0 ? 0 : t.start[startIdx];
     const oldSize = this.snap.size;
     const journal = beginJournal(this.path, this.fd, start, oldSize);
     const out: Buffer[] = [];
@@ -391,26 +466,24 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       }
       const from = startIdx <= 0 ? 0 : startIdx;
       let firstReal = true;
-      for (let i = 0; i < this.msgs.length; i++) {
-        const m = this.msgs[i];
-        if (drop.has(m.info.uid)) continue;
+      for (let i = 0; i < n; i++) {
+        if (drop.has(t.uid[i])) continue;
         const isFirst = firstReal;
         firstReal = false;
         if (i < from) continue;
         const at = pos + outLen;
-        const r = m.rec;
         // The From line as it was, CR or none at the end of the file aside.
-        const line = readOld(r.start, r.hdrStart);
+        const line = readOld(t.start[i], t.hdrStart[i]);
         let ll = line.length;
         if (ll && line[ll - 1] === 10) ll--;
         if (ll && line[ll - 1] === 13) ll--;
         push(line.subarray(0, ll));
         push(LF);
-        copySkipping(r.hdrStart, r.hdrEnd, r.priv);
-        const block = this.blockFor(m, isFirst && !needPseudo);
-        written.push({ m, at, hdrStart: at + ll + 1, blockAt: pos + outLen, block });
+        copySkipping(t.hdrStart[i], t.hdrEnd[i], t.priv(i));
+        const block = this.blockFor(i, isFirst && !needPseudo);
+        written.push({ i, at, hdrStart: at + ll + 1, blockAt: pos + outLen, block });
         push(Buffer.from(block + '\n', 'latin1')); // the block and the blank line that ends the header
-        copy(r.bodyStart, r.end);
+        copy(t.bodyStart[i], t.end[i]);
         push(Buffer.from('\n', 'latin1'));
       }
       flush(true);
@@ -441,46 +514,54 @@ export class UnixMailbox extends BaseMailbox<Msg> {
    * message): then the caller rescans.
    */
   private knownAfterRewrite(from: number, drop: Set<number>, written: Written[], fileSize: number): boolean {
-    const recs = new Map<Msg, Partial<ScannedMessage>>();
+    const t = this.t;
+    const placed: Array<{ w: Written; hdrEnd: number; bodyStart: number; end: number; block: NonNullable<ReturnType<typeof parseBlock>> }> = [];
+    let expectAt = -1;
     for (const w of written) {
-      const r = w.m.rec;
-      if (r.bodyStart === r.hdrEnd || r.end === r.next) return false;
+      const i = w.i;
+      if (t.bodyStart[i] === t.hdrEnd[i] || t.end[i] === t.next[i]) return false;
+      const priv = t.priv(i);
       let privBytes = 0;
-      for (let k = 0; k < r.priv.length; k += 2) privBytes += Math.max(0, Math.min(r.priv[k + 1], r.hdrEnd) - Math.max(r.priv[k], r.hdrStart));
-      const hdrStart = w.hdrStart;
-      if (w.blockAt !== hdrStart + (r.hdrEnd - r.hdrStart) - privBytes) return false;
+      for (let k = 0; k < priv.length; k += 2) privBytes += Math.max(0, Math.min(priv[k + 1], t.hdrEnd[i]) - Math.max(priv[k], t.hdrStart[i]));
+      if (w.blockAt !== w.hdrStart + (t.hdrEnd[i] - t.hdrStart[i]) - privBytes) return false;
       const block = parseBlock(w.block, w.blockAt);
       if (!block) return false;
       const hdrEnd = w.blockAt + w.block.length;
       const bodyStart = hdrEnd + 1;
-      const end = bodyStart + (r.end - r.bodyStart);
-      recs.set(w.m, { start: w.at, hdrStart, hdrEnd, bodyStart, end, next: end + 1, ...block });
+      const end = bodyStart + (t.end[i] - t.bodyStart[i]);
+      // The rewritten messages follow one another to the end of the file.
+      if (expectAt >= 0 && w.at !== expectAt) return false;
+      expectAt = end + 1;
+      placed.push({ w, hdrEnd, bodyStart, end, block });
     }
-    const kept = this.msgs.filter((m) => !drop.has(m.info.uid));
-    // Messages before the rewritten part are where they were; the rest follow one another to the end.
-    let expectAt = -1;
-    for (let i = 0; i < this.msgs.length; i++) {
-      const m = this.msgs[i];
-      if (drop.has(m.info.uid)) continue;
-      const rec = recs.get(m);
-      if (i < from) {
-        if (rec) return false;
-        continue;
-      }
-      if (!rec || (expectAt >= 0 && rec.start !== expectAt)) return false;
-      expectAt = rec.next!;
-    }
+    // Every kept message from `from` on was written (and none before it).
+    let keptFrom = 0;
+    for (let i = Math.max(0, from); i < t.length; i++) if (!drop.has(t.uid[i])) keptFrom++;
+    if (keptFrom !== written.length || (written.length && written[0].i < from)) return false;
     if (written.length && expectAt !== fileSize) return false;
     let pseudo = this.pseudo;
+    let kept = 0;
+    for (let i = 0; i < t.length; i++) if (!drop.has(t.uid[i])) kept++;
     const firstStart = written.length ? written[0].at : fileSize;
-    if (from === 0 && (this.pseudo !== undefined || kept.length === 0)) {
+    if (from === 0 && (this.pseudo !== undefined || kept === 0)) {
       // A new pseudo-message was written first: scan it (it is small).
       const p = scanMailbox(this.fd, 0, firstStart).messages;
       if (p.length !== 1 || !p[0].ximap) return false;
       pseudo = p[0];
     }
-    for (const [m, placed] of recs) Object.assign(m.rec, placed);
-    this.msgs = kept;
+    for (const { w, hdrEnd, bodyStart, end, block } of placed) {
+      const i = w.i;
+      t.start[i] = w.at;
+      t.hdrStart[i] = w.hdrStart;
+      t.hdrEnd[i] = hdrEnd;
+      t.bodyStart[i] = bodyStart;
+      t.end[i] = end;
+      t.next[i] = end + 1;
+      t.setBlock(i, block);
+    }
+    const firstKept = placed.find((x) => x.w.i === 0) ?? (drop.has(t.uid[0]) ? placed[0] : undefined);
+    t.filter((i) => !drop.has(t.uid[i]));
+    if (firstKept) t.headImapBase = firstKept.block.ximapbase;
     this.pseudo = pseudo;
     this.snap = this.snapshot();
     return true;
@@ -504,17 +585,18 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     this.snap = this.snapshot();
   }
 
-  private blockMatches(m: Msg, first: boolean): boolean {
-    const r = m.rec;
-    const want = toStatus(m.info.flags, m.old, this.kw);
-    const statusOk = (r.status ?? '').includes('R') === want.seen && (r.status ?? '').includes('O') === want.old;
-    const x = r.xstatus ?? '';
+  private blockMatches(i: number, first: boolean): boolean {
+    const t = this.t;
+    const want = this.statusAt(i);
+    const st = t.str(t.status[i]) ?? '';
+    const statusOk = st.includes('R') === want.seen && st.includes('O') === want.old;
+    const x = t.str(t.xstatus[i]) ?? '';
     const xOk = x.includes('D') === want.deleted && x.includes('F') === want.flagged && x.includes('A') === want.answered && x.includes('T') === want.draft;
-    const kwOk = (r.xkeywords ?? '').split(/\s+/).filter((k) => this.kw.includes(k)).sort().join(' ') === [...want.keywords].sort().join(' ');
-    const uidOk = r.xuid !== undefined && Number(r.xuid) === m.info.uid;
+    const kwOk = (t.str(t.xkeywords[i]) ?? '').split(/\s+/).filter((k) => this.kw.includes(k)).sort().join(' ') === [...want.keywords].sort().join(' ');
+    const uidOk = t.xuid[i] === t.uid[i];
     let baseOk = true;
     if (first && !this.pseudo) {
-      const meta = parseImapHeader(r.ximapbase);
+      const meta = parseImapHeader(t.headImapBase);
       baseOk = !!meta && meta.uidValidity === this.uidValidity && meta.uidLast === this.uidLast && meta.keywords.join(' ') === this.kw.join(' ');
     }
     return statusOk && xOk && kwOk && uidOk && baseOk;
@@ -536,25 +618,12 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     }
   }
 
-  /** After our own write: rescan without reporting our own changes as foreign. */
+  /** After our own write: rescan without reporting our own changes as foreign (\Recent is kept by UID). */
   private fullScanAfterWrite(): void {
-    const keepRecent = new Map(this.msgs.map((m) => [m.info.uid, m.info.recent]));
     const keepPending = this.pending;
     this.pending = emptyChanges();
-    const oldInfos = new Map(this.msgs.map((m) => [m.info.uid, m.info]));
     this.fullScan(false);
-    // Our own write is not news to us.
     this.pending = keepPending;
-    for (const m of this.msgs) {
-      const o = oldInfos.get(m.info.uid);
-      if (o) {
-        // Keep identity of MessageInfo objects handed out to the session.
-        o.flags = m.info.flags;
-        o.size = m.info.size;
-        m.info = o;
-      }
-      m.info.recent = keepRecent.get(m.info.uid) ?? m.info.recent;
-    }
   }
 
   // ------------------------------------------------------------- reading
@@ -580,18 +649,19 @@ export class UnixMailbox extends BaseMailbox<Msg> {
   }
 
   /** Convert stored text to what IMAP shows: private headers out, CRs out, LF → CRLF. */
-  private present(m: Msg, headerOnly: boolean, into?: Scratch): Buffer {
-    const r = m.rec;
-    const to = headerOnly ? r.bodyStart : r.end;
+  private present(i: number, headerOnly: boolean, into?: Scratch): Buffer {
+    const t = this.t;
+    const hdrStart = t.hdrStart[i];
+    const to = headerOnly ? t.bodyStart[i] : t.end[i];
     // The stored bytes are only needed until they are converted: read them into a reused buffer.
-    const raw = preadFully(this.fd, to - r.hdrStart, r.hdrStart, this.scratch.get(to - r.hdrStart));
+    const raw = preadFully(this.fd, to - hdrStart, hdrStart, this.scratch.get(to - hdrStart));
     const n = raw.length;
-    const outSize = headerOnly ? r.headerSize : r.size;
+    const outSize = headerOnly ? t.headerSize[i] : t.size[i];
     const out = into ? into.get(outSize + 2) : Buffer.allocUnsafe(outSize + 2);
     let o = 0;
     let p = 0;
-    const base = r.hdrStart;
-    const skips = r.priv; // flat [start, end) pairs, all inside the header
+    const base = hdrStart;
+    const skips = t.priv(i); // flat [start, end) pairs, all inside the header
     let si = 0;
     // Runs between line ends, CRs and private headers are copied whole; the
     // next LF and CR are found by indexOf (memchr), not byte by byte.
@@ -631,15 +701,20 @@ export class UnixMailbox extends BaseMailbox<Msg> {
 
   async read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
     if (!this.sharedHeld) await this.freshen();
-    const m = this.find(uid);
-    if (!m) return null;
-    return this.withShared(() => this.present(m, false, opts?.transient ? this.outScratch : undefined));
+    if (this.t.find(uid) < 0) return null;
+    // The row is looked up again under the lock: a rescan there may have moved it.
+    return this.withShared(() => {
+      const i = this.t.find(uid);
+      return i < 0 ? null : this.present(i, false, opts?.transient ? this.outScratch : undefined);
+    });
   }
   async readHeader(uid: number): Promise<Buffer | null> {
     if (!this.sharedHeld) await this.freshen();
-    const m = this.find(uid);
-    if (!m) return null;
-    return this.withShared(() => this.present(m, true));
+    if (this.t.find(uid) < 0) return null;
+    return this.withShared(() => {
+      const i = this.t.find(uid);
+      return i < 0 ? null : this.present(i, true);
+    });
   }
 
   /**
@@ -699,24 +774,24 @@ export class UnixMailbox extends BaseMailbox<Msg> {
         if (!this.kw.includes(k) && (op === 'add' || op === 'set')) {
           if (this.kw.length >= MAX_KEYWORDS) continue;
           this.kw.push(k);
+          this.keywordsChanged();
         }
       }
-      const wanted = new Set(flags.filter((f) => SYSTEM.has(f) || this.kw.includes(f)));
-      const next = new Map<Set<string>, Set<string>>();
+      const wanted = flags.filter((f) => SYSTEM.has(f) || this.kw.includes(f));
+      const wSys = sysBits(wanted);
+      const wKw = keywordMask(wanted, this.kw);
+      const t = this.t;
       for (const uid of uids) {
-        const m = this.find(uid);
-        if (!m) continue;
-        // Flag sets are shared between messages (sharedFlags): a change assigns another one.
-        const before = m.info.flags;
-        let after = next.get(before);
-        if (!after) {
-          if (op === 'set') after = sharedFlags([...wanted]);
-          else if (op === 'add') after = sharedFlags([...before, ...[...wanted].filter((f) => !before.has(f))]);
-          else after = sharedFlags([...before].filter((f) => !wanted.has(f)));
-          next.set(before, after);
-        }
-        m.info.flags = after;
-        if (!sameFlags(before, after)) changed.push(uid);
+        const i = t.find(uid);
+        if (i < 0) continue;
+        const sys = t.sys[i] & SYSTEM_BITS;
+        const kw = t.kw[i];
+        const nSys = op === 'set' ? wSys : op === 'add' ? sys | wSys : sys & ~wSys;
+        const nKw = (op === 'set' ? wKw : op === 'add' ? kw | wKw : kw & ~wKw) >>> 0;
+        if (nSys === sys && nKw === kw) continue;
+        t.sys[i] = (t.sys[i] & ~SYSTEM_BITS) | nSys;
+        t.kw[i] = nKw;
+        changed.push(uid);
       }
       this.claimRecent();
       if (changed.length || this.needsWrite()) {
@@ -730,22 +805,22 @@ export class UnixMailbox extends BaseMailbox<Msg> {
   private async writeInPlace(uids: number[]): Promise<boolean> {
     if (!this.pseudoMatches() && this.pseudo) return false;
     const writes: Array<[number, Buffer]> = [];
+    const t = this.t;
     for (const uid of uids) {
-      const m = this.find(uid)!;
-      const r = m.rec;
+      const i = t.find(uid);
       // The block must be one contiguous run (one range) ending at the header's end.
-      if (r.priv.length !== 2) return false;
-      const a = r.priv[0];
-      const b = r.priv[1];
-      if (b !== r.hdrEnd) return false;
-      const first = m === this.msgs[0] && !this.pseudo;
+      if (i < 0 || !t.privIsOneRun(i)) return false;
+      const a = t.privA[i];
+      const b = t.privB[i];
+      if (b !== t.hdrEnd[i]) return false;
+      const first = i === 0 && !this.pseudo;
       const imapbase = first ? `${this.uidValidity} ${this.uidLast}${this.kw.map((k) => ' ' + k).join('')}` : undefined;
-      const text = statusBlock(toStatus(m.info.flags, m.old, this.kw), m.info.uid, imapbase, b - a);
+      const text = statusBlock(this.statusAt(i), uid, imapbase, b - a);
       if (text === undefined) return false;
       writes.push([a, Buffer.from(text, 'latin1')]);
     }
     const writing = new Set(uids);
-    for (const m of this.msgs) if (!writing.has(m.info.uid) && !this.blockMatches(m, m === this.msgs[0])) return false;
+    for (let i = 0; i < t.length; i++) if (!writing.has(t.uid[i]) && !this.blockMatches(i, i === 0)) return false;
     for (const [at, buf] of writes) writeSync(this.fd, buf, 0, buf.length, at);
     fsyncSync(this.fd);
     this.setRewriteTimes();
@@ -760,12 +835,12 @@ export class UnixMailbox extends BaseMailbox<Msg> {
    * expected (then the caller rescans).
    */
   private rescanBlocks(uids: number[], writes: Array<[number, Buffer]>): boolean {
-    for (let i = 0; i < uids.length; i++) {
-      const r = this.find(uids[i])?.rec;
-      const [at, block] = writes[i];
-      const h = r && parseBlock(block.toString('latin1'), at);
-      if (!r || !h) return false;
-      Object.assign(r, h);
+    for (let k = 0; k < uids.length; k++) {
+      const i = this.t.find(uids[k]);
+      const [at, block] = writes[k];
+      const h = i >= 0 && parseBlock(block.toString('latin1'), at);
+      if (!h) return false;
+      this.t.setBlock(i, h);
     }
     this.snap = this.snapshot();
     return true;
@@ -777,7 +852,9 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     await this.withLock(true, async () => {
       if (this.changedOnDisk()) this.fullScan(false);
       const set = uids ? new Set(uids) : undefined;
-      gone = this.msgs.filter((m) => m.info.flags.has('\\Deleted') && (!set || set.has(m.info.uid))).map((m) => m.info.uid);
+      const t = this.t;
+      gone = [];
+      for (let i = 0; i < t.length; i++) if (t.sys[i] & DELETED && (!set || set.has(t.uid[i]))) gone.push(t.uid[i]);
       if (!gone.length) return;
       this.claimRecent();
       await this.rewrite(new Set(gone));
@@ -805,6 +882,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
           else if (this.kw.includes(f)) flags.add(f);
           else if (this.kw.length < MAX_KEYWORDS) {
             this.kw.push(f);
+            this.keywordsChanged();
             flags.add(f);
           } else warnings.push(`Unknown flag: ${f}`);
         }
@@ -816,13 +894,14 @@ export class UnixMailbox extends BaseMailbox<Msg> {
         // Nothing was written: forget the UIDs and keywords this append would have used.
         this.uidLast = savedLast;
         this.kw = savedKw;
+        this.keywordsChanged();
         throw mapErr(e, this.name);
       }
       this.fullScan(false);
       // Our own appends: not foreign news, but new messages for the session (EXISTS), recent for us.
       for (const uid of uids) {
-        const m = this.find(uid);
-        if (m) m.info.recent = !this.silent;
+        const i = this.t.find(uid);
+        if (i >= 0) this.t.sys[i] = this.silent ? this.t.sys[i] & ~RECENT : this.t.sys[i] | RECENT;
       }
       this.claimRecent();
       await this.rewrite(new Set());
@@ -835,7 +914,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
     this.requireWritable();
     return this.withLock(true, async () => {
       if (this.changedOnDisk()) this.fullScan(false);
-      if (this.msgs.length || this.uidLast || !uidValidity) return false;
+      if (this.t.length || this.uidLast || !uidValidity) return false;
       this.uidValidity = uidValidity;
       await this.rewrite(new Set());
       return true;
@@ -885,7 +964,7 @@ export class UnixMailbox extends BaseMailbox<Msg> {
       // Leave the scan for the next session if the file is as we last saw it.
       try {
         // (Not again when it came from the cache and nothing changed since.)
-        if (!this.changedOnDisk() && this.cachedAt !== keyText(this.snap)) saveScan(cacheKey(this.snap), this.pseudo ? [this.pseudo, ...this.msgs.map((m) => m.rec)] : this.msgs.map((m) => m.rec));
+        if (!this.changedOnDisk() && this.cachedAt !== keyText(this.snap)) saveScan(cacheKey(this.snap), this.t, this.pseudo);
       } catch {
         /* no cache */
       }
@@ -930,7 +1009,8 @@ const BLOCK_KEYS: Record<string, 'status' | 'xstatus' | 'xkeywords' | 'xuid' | '
 
 /** A message as the rewrite wrote it: its new offset, and its new status block and where that went (the blank line follows it). */
 interface Written {
-  m: Msg;
+  /** Its row. */
+  i: number;
   at: number;
   /** Where its header now starts (after the From line). */
   hdrStart: number;
@@ -965,20 +1045,6 @@ function copyBack(j: { read(b: Buffer, o: number, l: number, p: number): number 
   }
   ftruncateSync(fd, oldSize);
   fsyncSync(fd);
-}
-
-/** The message with this UID in a list in ascending UID order (binary search). */
-function findByUid(msgs: readonly Msg[], uid: number): Msg | undefined {
-  let lo = 0;
-  let hi = msgs.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const u = msgs[mid].info.uid;
-    if (u === uid) return msgs[mid];
-    if (u < uid) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return undefined;
 }
 
 function sameFlags(a: Set<string>, b: Set<string>): boolean {

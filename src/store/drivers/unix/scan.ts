@@ -7,6 +7,7 @@
  */
 import { readSync } from 'node:fs';
 import { parseFromLine } from './fromline.js';
+import { MessageTable } from './table.js';
 
 /** Private c-client headers, hidden from clients. */
 export const PRIVATE_HEADERS = ['status', 'x-status', 'x-keywords', 'x-uid', 'x-imap', 'x-imapbase'];
@@ -78,6 +79,19 @@ function countCR(b: Buffer): number {
  */
 export function scanMailbox(fd: number, from: number, size: number): { messages: ScannedMessage[]; junkAt: number } {
   const messages: ScannedMessage[] = [];
+  const { junkAt } = scanEach(fd, from, size, (m) => messages.push(m));
+  return { messages, junkAt };
+}
+
+/** Scan into a message table: no object is kept per message. */
+export function scanTable(fd: number, from: number, size: number): { table: MessageTable; junkAt: number } {
+  const table = new MessageTable();
+  const { junkAt } = scanEach(fd, from, size, (m) => table.push(m));
+  table.trim();
+  return { table, junkAt };
+}
+
+function scanEach(fd: number, from: number, size: number, emit: (m: ScannedMessage) => void): { junkAt: number } {
   let cur: ScannedMessage | undefined;
   let inHeader = false;
   let pendingBlankAt = -1; // offset of a blank body line whose 2 bytes are not yet counted
@@ -109,7 +123,7 @@ export function scanMailbox(fd: number, from: number, size: number): { messages:
     cur.next = at;
     // push() left room for 16 more numbers; most messages have one range.
     if (cur.priv.length) cur.priv = cur.priv.slice();
-    messages.push(cur);
+    emit(cur);
     cur = undefined;
   };
 
@@ -252,5 +266,5 @@ export function scanMailbox(fd: number, from: number, size: number): { messages:
   }
   if (carry && carry.length) onLine(carry, carryAt, carryAt + carry.length, false);
   finish(size);
-  return { messages, junkAt };
+  return { junkAt };
 }

@@ -1,6 +1,7 @@
 import { describe, it, expect, afterEach, vi } from 'vitest';
 import { mkdtempSync, copyFileSync, readFileSync, rmSync, writeFileSync, chmodSync, openSync, closeSync, fstatSync } from 'node:fs';
 import { scanMailbox } from '../../../../src/store/drivers/unix/scan.js';
+import type { MessageTable } from '../../../../src/store/drivers/unix/table.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { unixDriver, parseFromLine, validFromLine } from '../../../../src/store/drivers/unix/index.js';
@@ -16,6 +17,11 @@ function fresh(): string {
   dir = mkdtempSync(join(tmpdir(), 'unix-drv-'));
   chmodSync(dir, 0o1777);
   return dir;
+}
+/** What an open mailbox holds about each message, row by row, as the scanner reports messages. */
+function rowsOf(mb: unknown) {
+  const t = (mb as { t: MessageTable }).t;
+  return Array.from({ length: t.length }, (_, i) => t.row(i));
 }
 afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -173,7 +179,7 @@ describe('unix driver writes what UW writes', () => {
     writeFileSync(p, text);
     const mb = await unixDriver.open(p, 'spool', ctx());
     // What the driver holds about each message must be what a scan of the file finds now.
-    const known = () => (mb as unknown as { msgs: Array<{ rec: unknown }> }).msgs.map((m) => m.rec);
+    const known = () => rowsOf(mb);
     const scanned = () => {
       const fd = openSync(p, 'r');
       try {
@@ -208,8 +214,8 @@ describe('unix driver writes what UW writes', () => {
     const mb = await unixDriver.open(p, 'box', ctx());
     const rescans = vi.spyOn(mb as unknown as { fullScanAfterWrite: () => void }, 'fullScanAfterWrite');
     const state = () => {
-      const x = mb as unknown as { msgs: Array<{ rec: unknown }>; pseudo: unknown };
-      return [x.pseudo, ...x.msgs.map((m) => m.rec)];
+      const x = mb as unknown as { pseudo: unknown };
+      return [x.pseudo, ...rowsOf(mb)];
     };
     const scanned = () => {
       const fd = openSync(p, 'r');

@@ -1,0 +1,284 @@
+/**
+ * The messages of an open traditional mailbox, one typed array per field
+ * (a column) instead of one object per message. A message costs about 100
+ * bytes here; as JavaScript objects (offsets, status strings, a flag set,
+ * a Date) it cost over 1 KB, and opening a 50,000-message mailbox meant
+ * making, promoting and later collecting 150,000 objects. Columns are also
+ * what the scan cache stores, so a cached scan is read with a few copies.
+ *
+ * Rows are in file order (which is ascending UID order once UIDs are
+ * assigned). The pseudo-message is not a row: the mailbox keeps it apart.
+ */
+import type { ScannedMessage } from './scan.js';
+
+/** Bits of the `sys` column: the system flags and O as UW's mbx/mix store them (flagbits.ts), and \Recent for this session. */
+export { fSEEN as SEEN, fDELETED as DELETED, fFLAGGED as FLAGGED, fANSWERED as ANSWERED, fDRAFT as DRAFT, fOLD as OLD } from '../flagbits.js';
+export const RECENT = 0x40;
+
+/** A From line without a zone (local time of the server). */
+const NO_ZONE = -32768;
+
+const F64 = ['start', 'hdrStart', 'hdrEnd', 'bodyStart', 'end', 'next', 'size', 'headerSize', 'date', 'privA', 'privB', 'xuid', 'uid'] as const;
+const U32 = ['status', 'xstatus', 'xkeywords', 'kw'] as const;
+type F64Name = (typeof F64)[number];
+type U32Name = (typeof U32)[number];
+
+/** What the scan cache needs to write a table and make it again. */
+export interface TableImage {
+  length: number;
+  strings: string[];
+  headImap?: string;
+  headImapBase?: string;
+  headImapValueAt?: number;
+  more: Array<[number, number[]]>;
+  columns: Array<{ name: string; bytes: Buffer }>;
+}
+
+export class MessageTable {
+  length = 0;
+  private cap = 0;
+  // Where the message lies in the file, its sizes (see ScannedMessage), the
+  // From line's date (ms, NaN if none), the first private-header range
+  // (NaN if none), the X-UID value (0 if absent or not a number), the UID.
+  start = new Float64Array(0);
+  hdrStart = new Float64Array(0);
+  hdrEnd = new Float64Array(0);
+  bodyStart = new Float64Array(0);
+  end = new Float64Array(0);
+  next = new Float64Array(0);
+  size = new Float64Array(0);
+  headerSize = new Float64Array(0);
+  date = new Float64Array(0);
+  privA = new Float64Array(0);
+  privB = new Float64Array(0);
+  xuid = new Float64Array(0);
+  uid = new Float64Array(0);
+  /** Status, X-Status and X-Keywords values as stored: indexes into `strings` (0: no such header). */
+  status = new Uint32Array(0);
+  xstatus = new Uint32Array(0);
+  xkeywords = new Uint32Array(0);
+  /** Keyword mask over the mailbox's keyword slots. */
+  kw = new Uint32Array(0);
+  /** Zone of the From line's date in minutes east of UTC. */
+  zone = new Int16Array(0);
+  /** SEEN … RECENT bits. */
+  sys = new Uint8Array(0);
+  /** Messages whose private headers are not one run: all their ranges (rare). */
+  private more = new Map<number, number[]>();
+  /** The X-IMAP / X-IMAPbase values of the first row (the only place they mean anything). */
+  headImap: string | undefined;
+  headImapBase: string | undefined;
+  headImapValueAt: number | undefined;
+  private strings: string[] = [''];
+  private stringIds = new Map<string, number>();
+
+  private grow(min: number): void {
+    if (min <= this.cap) return;
+    const cap = Math.max(min, this.cap < 1024 ? 1024 : this.cap * 2);
+    for (const n of F64) {
+      const a = new Float64Array(cap);
+      a.set(this[n].subarray(0, this.length));
+      this[n] = a;
+    }
+    for (const n of U32) {
+      const a = new Uint32Array(cap);
+      a.set(this[n].subarray(0, this.length));
+      this[n] = a;
+    }
+    const z = new Int16Array(cap);
+    z.set(this.zone.subarray(0, this.length));
+    this.zone = z;
+    const s = new Uint8Array(cap);
+    s.set(this.sys.subarray(0, this.length));
+    this.sys = s;
+    this.cap = cap;
+  }
+
+  /** Room for exactly the rows there are (after a scan: the doubling leaves up to half unused). */
+  trim(): void {
+    if (this.cap === this.length) return;
+    const n = this.length;
+    for (const c of F64) this[c] = this[c].slice(0, n);
+    for (const c of U32) this[c] = this[c].slice(0, n);
+    this.zone = this.zone.slice(0, n);
+    this.sys = this.sys.slice(0, n);
+    this.cap = n;
+  }
+
+  private id(v: string | undefined): number {
+    if (v === undefined) return 0;
+    let i = this.stringIds.get(v);
+    if (i === undefined) {
+      i = this.strings.length;
+      this.strings.push(v);
+      this.stringIds.set(v, i);
+    }
+    return i;
+  }
+  str(id: number): string | undefined {
+    return id === 0 ? undefined : this.strings[id];
+  }
+
+  /** Add a scanned message as the last row. */
+  push(r: ScannedMessage): void {
+    this.grow(this.length + 1);
+    const i = this.length++;
+    this.start[i] = r.start;
+    this.hdrStart[i] = r.hdrStart;
+    this.hdrEnd[i] = r.hdrEnd;
+    this.bodyStart[i] = r.bodyStart;
+    this.end[i] = r.end;
+    this.next[i] = r.next;
+    this.size[i] = r.size;
+    this.headerSize[i] = r.headerSize;
+    this.date[i] = r.date;
+    this.zone[i] = r.zone ?? NO_ZONE;
+    this.uid[i] = 0;
+    this.sys[i] = 0;
+    this.kw[i] = 0;
+    this.setBlock(i, r);
+    if (i === 0) {
+      this.headImap = r.ximap;
+      this.headImapValueAt = r.ximapValueAt;
+    }
+  }
+
+  /** Set the private-header ranges and values of row i (from a scan, or from a status block just written). */
+  setBlock(i: number, r: Pick<ScannedMessage, 'priv' | 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'>): void {
+    this.privA[i] = r.priv.length ? r.priv[0] : NaN;
+    this.privB[i] = r.priv.length ? r.priv[1] : NaN;
+    if (r.priv.length > 2) this.more.set(i, r.priv.slice());
+    else this.more.delete(i);
+    this.status[i] = this.id(r.status);
+    this.xstatus[i] = this.id(r.xstatus);
+    this.xkeywords[i] = this.id(r.xkeywords);
+    this.xuid[i] = r.xuid !== undefined && /^\d+$/.test(r.xuid) ? Number(r.xuid) : 0;
+    if (i === 0) this.headImapBase = r.ximapbase;
+  }
+
+  /** Private-header ranges of row i, flat [start, end) pairs. */
+  priv(i: number): number[] {
+    const m = this.more.get(i);
+    if (m) return m;
+    const a = this.privA[i];
+    return Number.isNaN(a) ? [] : [a, this.privB[i]];
+  }
+  /** Whether row i's private headers are one run (then privA/privB hold it). */
+  privIsOneRun(i: number): boolean {
+    return !Number.isNaN(this.privA[i]) && !this.more.has(i);
+  }
+  zoneOf(i: number): number | null {
+    const z = this.zone[i];
+    return z === NO_ZONE ? null : z;
+  }
+
+  /** Row i as the scanner reported it (tests, the pseudo-message). */
+  row(i: number): ScannedMessage {
+    const x = this.xuid[i];
+    return {
+      start: this.start[i],
+      hdrStart: this.hdrStart[i],
+      hdrEnd: this.hdrEnd[i],
+      bodyStart: this.bodyStart[i],
+      end: this.end[i],
+      next: this.next[i],
+      date: this.date[i],
+      zone: this.zoneOf(i),
+      priv: this.priv(i).slice(),
+      status: this.str(this.status[i]),
+      xstatus: this.str(this.xstatus[i]),
+      xkeywords: this.str(this.xkeywords[i]),
+      xuid: x ? String(x) : undefined,
+      ximap: i === 0 ? this.headImap : undefined,
+      ximapbase: i === 0 ? this.headImapBase : undefined,
+      ximapValueAt: i === 0 ? this.headImapValueAt : undefined,
+      size: this.size[i],
+      headerSize: this.headerSize[i],
+    };
+  }
+
+  /** Keep only the rows for which `keep(i)` holds, in order. Head values stay only if row 0 does. */
+  filter(keep: (i: number) => boolean): void {
+    const n = this.length;
+    let o = 0;
+    const more = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      if (!keep(i)) {
+        if (i === 0) this.headImap = this.headImapBase = this.headImapValueAt = undefined;
+        continue;
+      }
+      if (o !== i) {
+        for (const c of F64) this[c][o] = this[c][i];
+        for (const c of U32) this[c][o] = this[c][i];
+        this.zone[o] = this.zone[i];
+        this.sys[o] = this.sys[i];
+      }
+      const m = this.more.get(i);
+      if (m) more.set(o, m);
+      o++;
+    }
+    this.length = o;
+    this.more = more;
+  }
+
+  /** Row index of a UID (rows in ascending UID order), or -1. */
+  find(uid: number): number {
+    let lo = 0;
+    let hi = this.length - 1;
+    const u = this.uid;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = u[mid];
+      if (v === uid) return mid;
+      if (v < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** The table as bytes and a small description, for the scan cache. */
+  image(): TableImage {
+    const n = this.length;
+    const bytes = (a: Float64Array | Uint32Array | Int16Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, n * a.BYTES_PER_ELEMENT);
+    return {
+      length: n,
+      strings: this.strings,
+      headImap: this.headImap,
+      headImapBase: this.headImapBase,
+      headImapValueAt: this.headImapValueAt,
+      more: [...this.more],
+      columns: [...F64.map((c) => ({ name: c as string, bytes: bytes(this[c]) })), ...U32.map((c) => ({ name: c as string, bytes: bytes(this[c]) })), { name: 'zone', bytes: bytes(this.zone) }, { name: 'sys', bytes: bytes(this.sys) }],
+    };
+  }
+
+  /** A table from an image (the bytes are copied). Undefined if the image does not fit. */
+  static fromImage(img: TableImage): MessageTable | undefined {
+    const t = new MessageTable();
+    const n = img.length;
+    t.grow(n);
+    t.length = n;
+    const cols = new Map(img.columns.map((c) => [c.name, c.bytes]));
+    const fill = (a: Float64Array | Uint32Array | Int16Array | Uint8Array, name: string): boolean => {
+      const b = cols.get(name);
+      if (!b || b.length !== n * a.BYTES_PER_ELEMENT) return false;
+      new Uint8Array(a.buffer, a.byteOffset, b.length).set(b);
+      return true;
+    };
+    for (const c of F64) if (!fill(t[c], c)) return undefined;
+    for (const c of U32) if (!fill(t[c], c)) return undefined;
+    if (!fill(t.zone, 'zone') || !fill(t.sys, 'sys')) return undefined;
+    t.strings = img.strings.slice();
+    if (t.strings[0] !== '') return undefined;
+    t.strings.forEach((s, i) => i && t.stringIds.set(s, i));
+    const ns = t.strings.length;
+    for (const c of ['status', 'xstatus', 'xkeywords'] as const) {
+      const a = t[c];
+      for (let i = 0; i < n; i++) if (a[i] >= ns) return undefined;
+    }
+    t.headImap = img.headImap;
+    t.headImapBase = img.headImapBase;
+    t.headImapValueAt = img.headImapValueAt;
+    for (const [i, r] of img.more) if (i < n) t.more.set(i, r);
+    return t;
+  }
+}
