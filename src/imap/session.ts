@@ -15,6 +15,7 @@ import { COMMANDS } from './commands/index.js';
 import { flagList } from './encoder.js';
 import { parseSequenceSet } from '../mail/index.js';
 import { readFileSync, statSync } from 'node:fs';
+import { MemoryRelief } from '../runtime/memory.js';
 
 export type State = 'notauth' | 'auth' | 'selected' | 'logout';
 
@@ -51,6 +52,8 @@ export class ImapSession {
   /** Response text already in octets (latin1), gathered into one Buffer per 64 KB (sendOctets). */
   private pendingText = '';
   private busy = false;
+  /** Gives memory back while the client is quiet (runtime/memory.ts). */
+  private readonly relief = new MemoryRelief();
   private lineWaiter: ((l: Buffer | undefined) => void) | undefined;
   private done!: () => void;
   private timer: NodeJS.Timeout | undefined;
@@ -275,6 +278,7 @@ export class ImapSession {
     }
     if (this.busy || this.closing) return;
     this.busy = true;
+    this.relief.busy();
     try {
       for (;;) {
         if (this.closing) break;
@@ -310,6 +314,7 @@ export class ImapSession {
     }
     if (this.lineWaiter && this.reader.pendingBytes) void this.pump();
     else if (this.eof) this.endOfInput();
+    else if (!this.closing) this.relief.idle();
   }
 
   private async execute(line: Buffer, literals: Buffer[]): Promise<void> {

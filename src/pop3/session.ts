@@ -13,6 +13,7 @@ import { AuthError } from '../auth/types.js';
 import type { Mailbox, MessageInfo, Store } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { statSync } from 'node:fs';
+import { MemoryRelief } from '../runtime/memory.js';
 
 const VERSION = '0.1.0';
 const MAX_LINE = 1024;
@@ -69,6 +70,8 @@ export class Pop3Session {
   private state: 'auth' | 'trans' | 'update' | 'done' = 'auth';
   private buf = Buffer.alloc(0);
   private busy = false;
+  /** Gives memory back while the client is quiet (runtime/memory.ts). */
+  private readonly relief = new MemoryRelief();
   private user?: string;
   private identity?: Identity;
   private store?: Store;
@@ -216,6 +219,7 @@ export class Pop3Session {
     }
     if (this.busy) return;
     this.busy = true;
+    this.relief.busy();
     try {
       for (;;) {
         if (this.state === 'done') break;
@@ -233,6 +237,7 @@ export class Pop3Session {
       this.busy = false;
     }
     if (this.eof) this.endOfInput();
+    else if (this.state !== 'done') this.relief.idle();
   }
 
   private capa(): string {

@@ -52,6 +52,7 @@ interface Libc {
   getspnam: Fn;
   strerror: Fn;
   getppid: Fn;
+  mallocTrim: Fn;
   passwdType: Fn;
   spwdType: Fn;
   flockType: Fn;
@@ -101,11 +102,27 @@ function loadLibc(): Libc {
     getspnam: lib.func('spwd *getspnam(const char *name)'),
     strerror: lib.func('const char *strerror(int errnum)'),
     getppid: lib.func('int getppid(void)'),
+    mallocTrim: lib.func('int malloc_trim(size_t pad)'),
     passwdType,
     spwdType,
     flockType,
   };
   return libc;
+}
+
+/**
+ * Give the C heap's free pages back to the system (glibc malloc_trim(3)).
+ * ArrayBuffers and Buffers live there: after a large mailbox was scanned the
+ * freed space would otherwise stay part of the process. False when it
+ * cannot be done here (no glibc, no FFI).
+ */
+export function mallocTrim(): boolean {
+  try {
+    loadLibc().mallocTrim(0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** An Error carrying errno, like Node's own system errors. */
