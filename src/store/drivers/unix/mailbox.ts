@@ -22,7 +22,6 @@ import { prepareForMbox } from './convert.js';
 export { MAX_KEYWORDS };
 /** Crash tests only: die (SIGKILL) after this many bytes of a rewrite are written. */
 const CRASH_AT = Number(process.env.UWIMAP_TEST_CRASH_AFTER_BYTES ?? 0);
-const LF = Buffer.from('\n', 'latin1');
 const SYSTEM_BITS = SEEN | DELETED | FLAGGED | ANSWERED | DRAFT;
 const SYSTEM = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft']);
 
@@ -412,40 +411,49 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     const start = startIdx <= 0 ? 0 : t.start[startIdx];
     const oldSize = this.snap.size;
     const journal = beginJournal(this.path, this.fd, start, oldSize);
-    const out: Buffer[] = [];
-    let outLen = 0;
-    let pos = start;
-    const flush = (force: boolean) => {
-      if (!force && outLen < 1 << 20) return;
-      const b = Buffer.concat(out);
+    // Output goes through one reused buffer, and old bytes are read straight
+    // into it: no Buffer per message part (for a 250 MB mailbox that was
+    // twice its size in garbage, and most of the peak memory of a rewrite).
+    let ob = Buffer.allocUnsafe(1 << 20);
+    let olen = 0;
+    let pos = start; // the file offset of ob[0]; pos + olen is where the next byte goes
+    const flush = () => {
       let w = 0;
-      while (w < b.length) {
-        const n = CRASH_AT > 0 ? Math.min(b.length - w, Math.max(1, CRASH_AT - (pos + w - start))) : b.length - w;
-        w += writeSync(this.fd, b, w, n, pos + w);
+      while (w < olen) {
+        const n = CRASH_AT > 0 ? Math.min(olen - w, Math.max(1, CRASH_AT - (pos + w - start))) : olen - w;
+        w += writeSync(this.fd, ob, w, n, pos + w);
         if (CRASH_AT > 0 && pos + w - start >= CRASH_AT) process.kill(process.pid, 'SIGKILL');
       }
-      pos += b.length;
-      out.length = 0;
-      outLen = 0;
+      pos += olen;
+      olen = 0;
+    };
+    const room = (n: number) => {
+      if (olen + n <= ob.length) return;
+      flush();
+      if (n > ob.length) ob = Buffer.allocUnsafe(n);
     };
     const push = (b: Buffer) => {
-      out.push(b);
-      outLen += b.length;
-      flush(false);
+      room(b.length);
+      b.copy(ob, olen);
+      olen += b.length;
     };
-    // The old bytes of [from, to): from the journal when they lie in the rewritten part.
-    const readOld = (from: number, to: number): Buffer => {
-      const b = Buffer.allocUnsafe(to - from);
+    const pushText = (text: string) => {
+      room(text.length);
+      olen += ob.write(text, olen, 'latin1');
+    };
+    // The old bytes of [from, from + n) into the output: from the journal when they lie in the rewritten part.
+    const copyIn = (from: number, n: number) => {
+      room(n);
       const src = from >= start;
-      for (let p = 0; p < b.length; ) {
-        const got = src ? journal.read(b, p, b.length - p, from + p) : readSync(this.fd, b, p, b.length - p, from + p);
+      for (let p = 0; p < n; ) {
+        const got = src ? journal.read(ob, olen + p, n - p, from + p) : readSync(this.fd, ob, olen + p, n - p, from + p);
         if (got <= 0) throw new Error('short read during rewrite');
         p += got;
       }
-      return b;
+      olen += n;
     };
     const copy = (from: number, to: number) => {
-      for (let p = from; p < to; p += 1 << 20) push(readOld(p, Math.min(to, p + (1 << 20))));
+      for (let p = from; p < to; p += 1 << 20) copyIn(p, Math.min(to, p + (1 << 20)) - p);
     };
     const copySkipping = (from: number, to: number, skip: readonly number[]) => {
       let p = from;
@@ -458,7 +466,11 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       }
       if (p < to) copy(p, to);
     };
-    const written: Written[] = [];
+    // What the file will hold, worked out as it is written (see placed()).
+    const next = new MessageTable(kept);
+    let known = true;
+    let expectAt = -1;
+    let firstWritten = -1;
     try {
       if (startIdx <= 0 && needPseudo) {
         const date = this.pseudo && !Number.isNaN(this.pseudo.date) ? new Date(this.pseudo.date) : new Date();
@@ -470,23 +482,30 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
         if (drop.has(t.uid[i])) continue;
         const isFirst = firstReal;
         firstReal = false;
-        if (i < from) continue;
-        const at = pos + outLen;
+        if (i < from) {
+          next.copyRow(t, i); // before the rewritten part: where it was
+          continue;
+        }
+        const at = pos + olen;
+        if (firstWritten < 0) firstWritten = at;
         // The From line as it was, CR or none at the end of the file aside.
-        const line = readOld(t.start[i], t.hdrStart[i]);
-        let ll = line.length;
-        if (ll && line[ll - 1] === 10) ll--;
-        if (ll && line[ll - 1] === 13) ll--;
-        push(line.subarray(0, ll));
-        push(LF);
+        copyIn(t.start[i], t.hdrStart[i] - t.start[i]);
+        let ll = t.hdrStart[i] - t.start[i];
+        if (ll && ob[olen - 1] === 10) (olen--, ll--);
+        if (ll && ob[olen - 1] === 13) (olen--, ll--);
+        pushText('\n');
         copySkipping(t.hdrStart[i], t.hdrEnd[i], t.priv(i));
         const block = this.blockFor(i, isFirst && !needPseudo);
-        written.push({ i, at, hdrStart: at + ll + 1, blockAt: pos + outLen, block });
-        push(Buffer.from(block + '\n', 'latin1')); // the block and the blank line that ends the header
+        const blockAt = pos + olen;
+        pushText(block + '\n'); // the block and the blank line that ends the header
         copy(t.bodyStart[i], t.end[i]);
-        push(Buffer.from('\n', 'latin1'));
+        pushText('\n');
+        if (known) {
+          known = this.placed(next, i, at, at + ll + 1, blockAt, block, expectAt);
+          expectAt = next.next[next.length - 1];
+        }
       }
-      flush(true);
+      flush();
       ftruncateSync(this.fd, pos);
       fsyncSync(this.fd);
       journal.commit();
@@ -501,69 +520,56 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       throw mapErr(e, this.name);
     }
     this.setRewriteTimes();
-    if (!this.knownAfterRewrite(startIdx <= 0 ? 0 : startIdx, drop, written, pos)) this.fullScanAfterWrite();
+    // The rewritten messages follow one another to the end of the file.
+    if (known && expectAt >= 0 && expectAt !== pos) known = false;
+    let pseudo = this.pseudo;
+    if (known && startIdx <= 0 && needPseudo) {
+      // A new pseudo-message was written first: scan it (it is small).
+      const p = scanMailbox(this.fd, 0, firstWritten >= 0 ? firstWritten : pos).messages;
+      if (p.length !== 1 || !p[0].ximap) known = false;
+      else pseudo = p[0];
+    }
+    if (!known) {
+      this.fullScanAfterWrite();
+      return;
+    }
+    this.t = next;
+    this.pseudo = pseudo;
+    this.snap = this.snapshot();
   }
 
   /**
-   * After a rewrite: work out where everything now is from what was written
-   * (every message was written as its From line, its header without private
-   * lines, a new status block, its body and one blank line) instead of
-   * scanning the whole file again; only the status blocks (in memory) and a
-   * new pseudo-message are parsed. False when a message does not fit that
-   * shape (no header/body separator, no separator line before the next
-   * message): then the caller rescans.
+   * After a rewrite, where everything now is follows from what was written
+   * (each message as its From line, its header without private lines, a new
+   * status block, its body and one blank line), so the file need not be
+   * scanned again: add row i of the current table to `next` as written at
+   * `at`, with only its new status block parsed. False when the message
+   * does not fit that shape (no header/body separator, no separator line
+   * before the next message) or does not follow `expectAt`: then the caller
+   * rescans.
    */
-  private knownAfterRewrite(from: number, drop: Set<number>, written: Written[], fileSize: number): boolean {
+  private placed(next: MessageTable, i: number, at: number, hdrStart: number, blockAt: number, block: string, expectAt: number): boolean {
     const t = this.t;
-    const placed: Array<{ w: Written; hdrEnd: number; bodyStart: number; end: number; block: NonNullable<ReturnType<typeof parseBlock>> }> = [];
-    let expectAt = -1;
-    for (const w of written) {
-      const i = w.i;
-      if (t.bodyStart[i] === t.hdrEnd[i] || t.end[i] === t.next[i]) return false;
-      const priv = t.priv(i);
-      let privBytes = 0;
-      for (let k = 0; k < priv.length; k += 2) privBytes += Math.max(0, Math.min(priv[k + 1], t.hdrEnd[i]) - Math.max(priv[k], t.hdrStart[i]));
-      if (w.blockAt !== w.hdrStart + (t.hdrEnd[i] - t.hdrStart[i]) - privBytes) return false;
-      const block = parseBlock(w.block, w.blockAt);
-      if (!block) return false;
-      const hdrEnd = w.blockAt + w.block.length;
-      const bodyStart = hdrEnd + 1;
-      const end = bodyStart + (t.end[i] - t.bodyStart[i]);
-      // The rewritten messages follow one another to the end of the file.
-      if (expectAt >= 0 && w.at !== expectAt) return false;
-      expectAt = end + 1;
-      placed.push({ w, hdrEnd, bodyStart, end, block });
-    }
-    // Every kept message from `from` on was written (and none before it).
-    let keptFrom = 0;
-    for (let i = Math.max(0, from); i < t.length; i++) if (!drop.has(t.uid[i])) keptFrom++;
-    if (keptFrom !== written.length || (written.length && written[0].i < from)) return false;
-    if (written.length && expectAt !== fileSize) return false;
-    let pseudo = this.pseudo;
-    let kept = 0;
-    for (let i = 0; i < t.length; i++) if (!drop.has(t.uid[i])) kept++;
-    const firstStart = written.length ? written[0].at : fileSize;
-    if (from === 0 && (this.pseudo !== undefined || kept === 0)) {
-      // A new pseudo-message was written first: scan it (it is small).
-      const p = scanMailbox(this.fd, 0, firstStart).messages;
-      if (p.length !== 1 || !p[0].ximap) return false;
-      pseudo = p[0];
-    }
-    for (const { w, hdrEnd, bodyStart, end, block } of placed) {
-      const i = w.i;
-      t.start[i] = w.at;
-      t.hdrStart[i] = w.hdrStart;
-      t.hdrEnd[i] = hdrEnd;
-      t.bodyStart[i] = bodyStart;
-      t.end[i] = end;
-      t.next[i] = end + 1;
-      t.setBlock(i, block);
-    }
-    const firstKept = placed.find((x) => x.w.i === 0) ?? (drop.has(t.uid[0]) ? placed[0] : undefined);
-    t.filter((i) => !drop.has(t.uid[i]));
-    if (firstKept) t.headImapBase = firstKept.block.ximapbase;
-    this.pseudo = pseudo;
-    this.snap = this.snapshot();
+    if (t.bodyStart[i] === t.hdrEnd[i] || t.end[i] === t.next[i]) return false;
+    if (expectAt >= 0 && at !== expectAt) return false;
+    const priv = t.priv(i);
+    let privBytes = 0;
+    for (let k = 0; k < priv.length; k += 2) privBytes += Math.max(0, Math.min(priv[k + 1], t.hdrEnd[i]) - Math.max(priv[k], t.hdrStart[i]));
+    if (blockAt !== hdrStart + (t.hdrEnd[i] - t.hdrStart[i]) - privBytes) return false;
+    const fields = parseBlock(block, blockAt);
+    if (!fields) return false;
+    const hdrEnd = blockAt + block.length;
+    const bodyStart = hdrEnd + 1;
+    const end = bodyStart + (t.end[i] - t.bodyStart[i]);
+    next.copyRow(t, i);
+    const j = next.length - 1;
+    next.start[j] = at;
+    next.hdrStart[j] = hdrStart;
+    next.hdrEnd[j] = hdrEnd;
+    next.bodyStart[j] = bodyStart;
+    next.end[j] = end;
+    next.next[j] = end + 1;
+    next.setBlock(j, fields);
     return true;
   }
 
@@ -1006,17 +1012,6 @@ const BLOCK_KEYS: Record<string, 'status' | 'xstatus' | 'xkeywords' | 'xuid' | '
   'x-uid': 'xuid',
   'x-imapbase': 'ximapbase',
 };
-
-/** A message as the rewrite wrote it: its new offset, and its new status block and where that went (the blank line follows it). */
-interface Written {
-  /** Its row. */
-  i: number;
-  at: number;
-  /** Where its header now starts (after the From line). */
-  hdrStart: number;
-  blockAt: number;
-  block: string;
-}
 
 function keyText(s: Snapshot): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;

@@ -72,9 +72,14 @@ export class MessageTable {
   private strings: string[] = [''];
   private stringIds = new Map<string, number>();
 
-  private grow(min: number): void {
+  /** A table with room for `capacity` rows (it grows as needed). */
+  constructor(capacity = 0) {
+    if (capacity > 0) this.grow(capacity, true);
+  }
+
+  private grow(min: number, exact = false): void {
     if (min <= this.cap) return;
-    const cap = Math.max(min, this.cap < 1024 ? 1024 : this.cap * 2);
+    const cap = exact ? min : Math.max(min, this.cap < 1024 ? 1024 : this.cap * 2);
     for (const n of F64) {
       const a = new Float64Array(cap);
       a.set(this[n].subarray(0, this.length));
@@ -140,6 +145,26 @@ export class MessageTable {
     if (i === 0) {
       this.headImap = r.ximap;
       this.headImapValueAt = r.ximapValueAt;
+    }
+  }
+
+  /** Add row i of another table as the last row (the first row's X-IMAP values come along when it stays first). */
+  copyRow(src: MessageTable, i: number): void {
+    this.grow(this.length + 1);
+    const j = this.length++;
+    for (const c of F64) this[c][j] = src[c][i];
+    this.kw[j] = src.kw[i];
+    this.status[j] = this.id(src.str(src.status[i]));
+    this.xstatus[j] = this.id(src.str(src.xstatus[i]));
+    this.xkeywords[j] = this.id(src.str(src.xkeywords[i]));
+    this.zone[j] = src.zone[i];
+    this.sys[j] = src.sys[i];
+    const m = src.more.get(i);
+    if (m) this.more.set(j, m);
+    if (j === 0 && i === 0) {
+      this.headImap = src.headImap;
+      this.headImapBase = src.headImapBase;
+      this.headImapValueAt = src.headImapValueAt;
     }
   }
 
@@ -253,9 +278,8 @@ export class MessageTable {
 
   /** A table from an image (the bytes are copied). Undefined if the image does not fit. */
   static fromImage(img: TableImage): MessageTable | undefined {
-    const t = new MessageTable();
     const n = img.length;
-    t.grow(n);
+    const t = new MessageTable(n);
     t.length = n;
     const cols = new Map(img.columns.map((c) => [c.name, c.bytes]));
     const fill = (a: Float64Array | Uint32Array | Int16Array | Uint8Array, name: string): boolean => {
