@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Connection } from '../runtime/connection.js';
 import type { ServerContext, TerminateReason } from '../runtime/daemon.js';
 import type { Identity, AuthContext } from '../auth/types.js';
-import type { Mailbox, Store } from '../store/types.js';
+import type { Mailbox, MessageInfo, Store } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { CommandReader, tokenize, ParseError, type Token } from './parser.js';
 import { COMMANDS } from './commands/index.js';
@@ -468,11 +468,23 @@ export class ImapSession {
   /** Flags of a message for FETCH (with \Recent). */
   flagsOf(uid: number): string {
     const m = this.mailbox?.get(uid);
-    if (!m) return '()';
-    const f = [...m.flags];
-    if (m.recent) f.push('\\Recent');
-    return flagList(f);
+    return m ? this.flagsText(m) : '()';
   }
+  /**
+   * The FLAGS list of a message. Drivers share one flag set between the
+   * messages with the same flags and never change it (types.ts), so its
+   * text is made once per set (with and without \Recent), not per message.
+   */
+  flagsText(m: MessageInfo): string {
+    let texts = this.flagTexts.get(m.flags);
+    if (!texts) {
+      texts = [];
+      this.flagTexts.set(m.flags, texts);
+    }
+    const k = m.recent ? 1 : 0;
+    return (texts[k] ??= flagList(m.recent ? [...m.flags, '\\Recent'] : [...m.flags]));
+  }
+  private readonly flagTexts = new WeakMap<Set<string>, string[]>();
 
   /**
    * Report what changed in the selected mailbox: EXISTS/RECENT for new mail,

@@ -133,7 +133,7 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
     for (const it of items) {
       switch (it.kind) {
         case 'flags':
-          add('FLAGS', octets(s.flagsOf(u)));
+          add('FLAGS', octets(s.flagsText(info)));
           flagsSent = true;
           break;
         case 'uid':
