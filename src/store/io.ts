@@ -19,12 +19,15 @@ export function readAllFd(fd: number): Buffer {
 }
 
 /**
- * A 64 KB buffer to read into, reused from one read to the next (its contents
- * are only valid until the next call). A larger request gets a buffer of its
- * own, which is not kept.
+ * A buffer to read into (64 KB unless told), reused from one read to the
+ * next (its contents are only valid until the next call). A larger request
+ * gets a buffer of its own, which is not kept.
  */
 export class Scratch {
-  private buf = Buffer.allocUnsafe(64 * 1024);
+  private buf: Buffer;
+  constructor(size = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
   get(len: number): Buffer {
     if (len > this.buf.length) return Buffer.allocUnsafe(len);
     return this.buf;

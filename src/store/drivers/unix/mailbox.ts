@@ -658,51 +658,55 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   private present(i: number, headerOnly: boolean, into?: Scratch): Buffer {
     const t = this.t;
     const hdrStart = t.hdrStart[i];
-    const to = headerOnly ? t.bodyStart[i] : t.end[i];
-    // The stored bytes are only needed until they are converted: read them into a reused buffer.
-    const raw = preadFully(this.fd, to - hdrStart, hdrStart, this.scratch.get(to - hdrStart));
-    const n = raw.length;
+    const len = (headerOnly ? t.bodyStart[i] : t.end[i]) - hdrStart;
     const outSize = headerOnly ? t.headerSize[i] : t.size[i];
-    const out = into ? into.get(outSize + 2) : Buffer.allocUnsafe(outSize + 2);
-    let o = 0;
-    let p = 0;
-    const base = hdrStart;
-    const skips = t.priv(i); // flat [start, end) pairs, all inside the header
+    // The stored bytes are read into the same buffer, after the room the
+    // output needs, and converted in place front to back: the output (at
+    // most outSize bytes) never catches up with input not yet read. Runs are
+    // moved with copyWithin, which makes no object per run (Buffer.copy
+    // made one per line, about 2.5 times slower over a large mailbox).
+    const D = outSize + 2;
+    const w = (into ? into.get(D + len) : Buffer.allocUnsafe(D + len)).subarray(0, D + len);
+    const end = D + preadFully(this.fd, len, hdrStart, w.subarray(D)).length;
+    const off = D - hdrStart; // w index of a file offset
+    const skips = t.priv(i); // flat [start, end) file offsets, all inside the header
     let si = 0;
-    // Runs between line ends, CRs and private headers are copied whole; the
+    let o = 0;
+    let p = D;
+    // Runs between line ends, CRs and private headers are moved whole; the
     // next LF and CR are found by indexOf (memchr), not byte by byte.
     let nextLf = -1;
     let nextCr = -1;
-    while (p < n) {
-      if (si < skips.length && base + p >= skips[si]) {
-        p = skips[si + 1] - base;
+    while (p < end) {
+      if (si < skips.length && p >= skips[si] + off) {
+        p = skips[si + 1] + off;
         si += 2;
         continue;
       }
-      const limit = si < skips.length ? Math.min(skips[si] - base, n) : n;
+      const limit = si < skips.length ? Math.min(skips[si] + off, end) : end;
       if (nextLf < p) {
-        nextLf = raw.indexOf(10, p);
-        if (nextLf < 0 || nextLf >= n) nextLf = n;
+        nextLf = w.indexOf(10, p);
+        if (nextLf < 0 || nextLf >= end) nextLf = end;
       }
       if (nextCr < p) {
-        nextCr = raw.indexOf(13, p);
-        if (nextCr < 0 || nextCr >= n) nextCr = n;
+        nextCr = w.indexOf(13, p);
+        if (nextCr < 0 || nextCr >= end) nextCr = end;
       }
       const q = Math.min(limit, nextLf, nextCr);
       if (q > p) {
-        raw.copy(out, o, p, q);
+        w.copyWithin(o, p, q);
         o += q - p;
         p = q;
         continue;
       }
       if (p === limit) continue; // at a private header: skipped above
-      if (raw[p] === 10) {
-        out[o++] = 13;
-        out[o++] = 10;
+      if (w[p] === 10) {
+        w[o++] = 13;
+        w[o++] = 10;
       }
       p++; // a CR is dropped
     }
-    return out.subarray(0, o);
+    return w.subarray(0, o);
   }
 
   async read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
@@ -731,8 +735,8 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
    * flock and fcntl locks for each of 10,000 messages cost more than reading
    * them.
    */
-  private readonly scratch = new Scratch();
-  private readonly outScratch = new Scratch();
+  /** Transient reads: input and output of present() share it, so twice a 64 KB message fits. */
+  private readonly outScratch = new Scratch(128 * 1024);
   private shared?: { ready: Promise<void> };
   private sharedHeld = false;
   private async withShared<T>(f: () => T): Promise<T> {

@@ -49,3 +49,39 @@ describe('scanning a traditional mailbox in chunks', () => {
     }
   });
 });
+
+describe('presenting stored messages as IMAP sees them', () => {
+  it('drops private headers wherever they are, drops CRs, turns LF into CRLF; sizes match; transient and header-only reads agree', async () => {
+    const { unixDriver } = await import('../../../../src/store/drivers/unix/index.js');
+    const { driverContext } = await import('../../../helpers/drivers.js');
+    dir = mkdtempSync(join(tmpdir(), 'unix-present-'));
+    const path = join(dir, 'box');
+    const big = Array.from({ length: 5000 }, (_, i) => `body line ${i} ${'z'.repeat(i % 60)}`).join('\n'); // about 230 KB: not the reused buffer
+    const stored = [
+      `From a@b Mon Jan  2 03:04:05 2023\nSubject: one\nStatus: RO\nTo: x@y\nX-Keywords: \n  continued\nX-UID: 1\nDate: Mon, 2 Jan 2023 03:04:05 +0000\n\nline with CRLF\r\nbare\rCR inside\n\nlast line\n\n`,
+      `From c@d Mon Jan  2 03:04:05 2023\nX-Status: F\nSubject: two\r\n\r\n${big}\n\n`,
+      `From e@f Mon Jan  2 03:04:05 2023\nSubject: three\n\n\n\nblank lines above and below\n\n\n`,
+    ];
+    const expected = [
+      'Subject: one\r\nTo: x@y\r\nDate: Mon, 2 Jan 2023 03:04:05 +0000\r\n\r\nline with CRLF\r\nbareCR inside\r\n\r\nlast line\r\n',
+      `Subject: two\r\n\r\n${big.replace(/\n/g, '\r\n')}\r\n`,
+      'Subject: three\r\n\r\n\r\n\r\nblank lines above and below\r\n\r\n',
+    ];
+    writeFileSync(path, stored.join(''), 'latin1');
+    const mb = await unixDriver.open(path, 'box', driverContext(dir, { user: 'u', hostname: 'h' }), { readOnly: true });
+    try {
+      const uids = mb.uids();
+      expect(uids.length).toBe(3);
+      for (let k = 0; k < 3; k++) {
+        const full = (await mb.read(uids[k]))!.toString('latin1');
+        expect(full).toBe(expected[k]);
+        expect(mb.get(uids[k])!.size).toBe(expected[k].length);
+        expect((await mb.read(uids[k], { transient: true }))!.toString('latin1')).toBe(expected[k]);
+        const header = (await mb.readHeader(uids[k]))!.toString('latin1');
+        expect(header).toBe(expected[k].slice(0, expected[k].indexOf('\r\n\r\n') + 4));
+      }
+    } finally {
+      await mb.close();
+    }
+  });
+});
