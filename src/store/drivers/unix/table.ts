@@ -1,6 +1,6 @@
 /**
  * The messages of an open traditional mailbox, one typed array per field
- * (a column) instead of one object per message. A message costs about 100
+ * (a column) instead of one object per message. A message costs about 120
  * bytes here; as JavaScript objects (offsets, status strings, a flag set,
  * a Date) it cost over 1 KB, and opening a 50,000-message mailbox meant
  * making, promoting and later collecting 150,000 objects. Columns are also
@@ -20,8 +20,6 @@ const NO_ZONE = -32768;
 
 const F64 = ['start', 'hdrStart', 'hdrEnd', 'bodyStart', 'end', 'next', 'size', 'headerSize', 'date', 'privA', 'privB', 'xuid', 'uid'] as const;
 const U32 = ['status', 'xstatus', 'xkeywords', 'kw'] as const;
-type F64Name = (typeof F64)[number];
-type U32Name = (typeof U32)[number];
 
 /** What the scan cache needs to write a table and make it again. */
 export interface TableImage {
