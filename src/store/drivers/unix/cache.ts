@@ -84,16 +84,18 @@ export function saveScan(k: FileKey, table: MessageTable, pseudo: ScannedMessage
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     const img = table.image();
-    const json = Buffer.from(
-      JSON.stringify({ ...img, pseudo: pseudo ?? null, columns: img.columns.map((c) => ({ name: c.name, length: c.bytes.length })) }),
-      'utf8',
-    );
+    const key = Buffer.from(`${keyText(k)}\n`, 'latin1');
+    let json = Buffer.from(JSON.stringify({ ...img, pseudo: pseudo ?? null, columns: img.columns.map((c) => ({ name: c.name, length: c.bytes.length })) }), 'utf8');
+    // Spaces after the JSON put the columns at a multiple of 8 bytes: read
+    // back, they can be used where they lie (table.ts fromImage).
+    const pad = (8 - ((key.length + 4 + json.length) % 8)) % 8;
+    if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
     const len = Buffer.alloc(4);
     len.writeUInt32LE(json.length, 0);
     const tmp = `${f}.${process.pid}.tmp`;
     const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
     try {
-      writeSync(fd, `${keyText(k)}\n`, null, 'latin1');
+      writeSync(fd, key);
       writeSync(fd, len);
       writeSync(fd, json);
       for (const c of img.columns) writeSync(fd, c.bytes);

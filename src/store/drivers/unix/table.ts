@@ -274,21 +274,40 @@ export class MessageTable {
     };
   }
 
-  /** A table from an image (the bytes are copied). Undefined if the image does not fit. */
+  /**
+   * A table from an image. Column bytes that lie aligned for their type
+   * (the scan cache is laid out so) are used where they are, without a
+   * copy; others are copied. Undefined if the image does not fit.
+   */
   static fromImage(img: TableImage): MessageTable | undefined {
     const n = img.length;
-    const t = new MessageTable(n);
-    t.length = n;
+    const t = new MessageTable();
     const cols = new Map(img.columns.map((c) => [c.name, c.bytes]));
-    const fill = (a: Float64Array | Uint32Array | Int16Array | Uint8Array, name: string): boolean => {
+    type Ctor<A> = { new (n: number): A; new (b: ArrayBufferLike, off: number, n: number): A; BYTES_PER_ELEMENT: number };
+    const take = <A extends Float64Array | Uint32Array | Int16Array | Uint8Array>(C: Ctor<A>, name: string): A | undefined => {
       const b = cols.get(name);
-      if (!b || b.length !== n * a.BYTES_PER_ELEMENT) return false;
+      if (!b || b.length !== n * C.BYTES_PER_ELEMENT) return undefined;
+      if (b.byteOffset % C.BYTES_PER_ELEMENT === 0) return new C(b.buffer, b.byteOffset, n);
+      const a = new C(n);
       new Uint8Array(a.buffer, a.byteOffset, b.length).set(b);
-      return true;
+      return a;
     };
-    for (const c of F64) if (!fill(t[c], c)) return undefined;
-    for (const c of U32) if (!fill(t[c], c)) return undefined;
-    if (!fill(t.zone, 'zone') || !fill(t.sys, 'sys')) return undefined;
+    for (const c of F64) {
+      const a = take(Float64Array, c);
+      if (!a) return undefined;
+      t[c] = a;
+    }
+    for (const c of U32) {
+      const a = take(Uint32Array, c);
+      if (!a) return undefined;
+      t[c] = a;
+    }
+    const zone = take(Int16Array, 'zone');
+    const sys = take(Uint8Array, 'sys');
+    if (!zone || !sys) return undefined;
+    t.zone = zone;
+    t.sys = sys;
+    t.length = t.cap = n;
     t.strings = img.strings.slice();
     if (t.strings[0] !== '') return undefined;
     t.strings.forEach((s, i) => i && t.stringIds.set(s, i));

@@ -87,6 +87,12 @@ describe('persistent scan cache of traditional mailboxes', () => {
     expect([back!.table.uid[3], back!.table.sys[3], back!.table.kw[3]]).toEqual([4000000000, 0x7f, 0x80000001]);
     expect(back!.table.priv(5)).toEqual([1, 2, 5, 9, 20, 30]);
     expect(back!.pseudo).toEqual(pseudo);
+    // The columns were laid out aligned: used where they lie in what was read, not copied one by one.
+    expect(back!.table.start.buffer).toBe(back!.table.sys.buffer);
+    // And a table made from them still grows and shrinks like any other.
+    back!.table.push(recs[1]);
+    back!.table.filter((i) => i !== 0);
+    expect(rows(back!.table).slice(-1)).toEqual([{ ...recs[1], ximap: undefined, ximapbase: undefined, ximapValueAt: undefined }]);
     expect(loadScan({ ...key, ctimeNs: 6n })).toBeUndefined();
   });
 });
