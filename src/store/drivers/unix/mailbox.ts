@@ -125,7 +125,11 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     return out;
   }
   override uids(): number[] {
-    return Array.from(this.t.uid.subarray(0, this.t.length));
+    const n = this.t.length;
+    const u = this.t.uid;
+    const out: number[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = u[i];
+    return out;
   }
   override recentCount(): number {
     let n = 0;
@@ -315,27 +319,33 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       for (let i = 0; i < n; i++) t.uid[i] = ++this.uidLast;
       if (!initial) this.pending.uidValidityChanged = true;
     }
-    // Flags from the stored status values (few distinct ones: worked out once each).
+    // Flags from the stored status values (few distinct ones: worked out once
+    // each, and neighbours mostly share them). Recency: a message without O
+    // is new; a read-write session claims it (writes O).
     const bits = new Map<number | string, { sys: number; kw: number }>();
+    let lastKey: number | string = -1;
+    let b = { sys: 0, kw: 0 };
     for (let i = 0; i < n; i++) {
       const s = t.status[i];
       const x = t.xstatus[i];
       const k = t.xkeywords[i];
       const key = s < 1024 && x < 1024 && k < 1048576 ? (k * 1024 + x) * 1024 + s : `${s} ${x} ${k}`;
-      let b = bits.get(key);
-      if (!b) {
-        b = bitsFromStatus(t.str(t.status[i]), t.str(t.xstatus[i]), t.str(t.xkeywords[i]), this.kw);
-        bits.set(key, b);
+      if (key !== lastKey) {
+        let found = bits.get(key);
+        if (!found) {
+          found = bitsFromStatus(t.str(s), t.str(x), t.str(k), this.kw);
+          bits.set(key, found);
+        }
+        b = found;
+        lastKey = key;
       }
-      t.sys[i] = b.sys;
+      let sys = b.sys;
+      const j = old.length ? old.find(t.uid[i]) : -1;
+      if (j >= 0 ? (old.sys[j] & RECENT) !== 0 : (sys & OLD) === 0) sys |= RECENT;
+      t.sys[i] = sys;
       t.kw[i] = b.kw;
     }
     if (assignedNew && n) this.ctx.log.info(`Assigning new unique identifiers to all messages in ${this.path}`);
-    // Recency: a message without O is new; a read-write session claims it (writes O).
-    for (let i = 0; i < n; i++) {
-      const j = old.find(t.uid[i]);
-      if (j >= 0 ? (old.sys[j] & RECENT) !== 0 : (t.sys[i] & OLD) === 0) t.sys[i] |= RECENT;
-    }
     this.t = t;
     if (oldSets) {
       for (let j = 0; j < old.length; j++) if (t.find(old.uid[j]) < 0) this.pending.expunged.push(old.uid[j]);
