@@ -110,12 +110,18 @@ export class ImapSession {
    * Queue text whose characters are octets (built by encoder.ts): consecutive
    * pieces become one Buffer, not one each (FETCH of 50,000 short lines).
    */
-  async sendOctets(text: string): Promise<void> {
+  /**
+   * Queue a line of octets (latin1 text). A promise only when the output had
+   * to be flushed (await it then): a FETCH of 50,000 messages would
+   * otherwise await 50,000 times for nothing.
+   */
+  sendOctets(text: string): Promise<void> | undefined {
     this.pendingText += text;
     if (this.pendingText.length >= 65536) {
       this.movePendingText();
-      if (this.outLen >= 65536) await this.flush();
+      if (this.outLen >= 65536) return this.flush();
     }
+    return undefined;
   }
   private movePendingText(): void {
     if (!this.pendingText) return;
@@ -132,7 +138,7 @@ export class ImapSession {
     this.outLen = 0;
     await this.conn.write(b);
   }
-  untagged(text: string | Buffer): Promise<void> {
+  untagged(text: string | Buffer): Promise<void> | undefined {
     if (typeof text !== 'string') return this.send(Buffer.concat([Buffer.from('* '), text, Buffer.from('\r\n')]));
     // ASCII (most untagged lines: EXPUNGE, FETCH FLAGS, EXISTS) is gathered; anything else goes as UTF-8.
     return NON_ASCII.test(text) ? this.send(`* ${text}\r\n`) : this.sendOctets(`* ${text}\r\n`);

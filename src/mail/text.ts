@@ -9,9 +9,25 @@ const pad2 = (n: number) => String(n).padStart(2, '0');
 
 /** IMAP date-time: " 2-Jan-2023 03:04:05 +0100" (day space-padded, as UW sends it). */
 export function formatInternalDate(date: Date, zoneMinutes: number): string {
-  const d = new Date(date.getTime() + zoneMinutes * 60000);
+  // Worked out with integer arithmetic (FETCH 1:* INTERNALDATE formats one per
+  // message): the calendar date from the day number (H. Hinnant's
+  // civil_from_days), no second Date object.
+  const local = Math.floor(date.getTime() / 1000) + zoneMinutes * 60;
+  const days = Math.floor(local / 86400);
+  const secs = local - days * 86400;
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 2 : mp - 10; // 0-based
+  const year = yoe + era * 400 + (month < 2 ? 1 : 0);
+  const h = Math.floor(secs / 3600);
+  const mi = Math.floor((secs % 3600) / 60);
   const a = Math.abs(zoneMinutes);
-  return `${String(d.getUTCDate()).padStart(2, ' ')}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} ${zoneMinutes < 0 ? '-' : '+'}${pad2(Math.floor(a / 60))}${pad2(a % 60)}`;
+  return `${day < 10 ? ' ' : ''}${day}-${MONTHS[month]}-${year} ${pad2(h)}:${pad2(mi)}:${pad2(secs % 60)} ${zoneMinutes < 0 ? '-' : '+'}${pad2(Math.floor(a / 60))}${pad2(a % 60)}`;
 }
 
 /** Parse an APPEND date-time ("dd-Mon-yyyy hh:mm:ss +zzzz", day may be space-padded). */

@@ -189,7 +189,8 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
     if (seenNow.has(u) && !flagsSent) add('FLAGS', octets(s.flagsOf(u)));
     if (!out.length) {
       // No message bytes: the whole line is text, gathered with its neighbours.
-      await s.sendOctets(line + ')\r\n');
+      const flushing = s.sendOctets(line + ')\r\n');
+      if (flushing) await flushing;
       continue;
     }
     out.push(Buffer.from(line + ')\r\n', 'latin1'));

@@ -167,6 +167,22 @@ describe('dates', () => {
   it('formats and parses internal dates', () => {
     const d = new Date('2023-01-02T02:04:05Z');
     expect(formatInternalDate(d, 60)).toBe(' 2-Jan-2023 03:04:05 +0100');
+    // The arithmetic formatter agrees with one built on Date's own calendar, across leap days, century years, zones and times before 1970.
+    const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    const reference = (date: Date, zone: number) => {
+      const x = new Date(date.getTime() + zone * 60000);
+      return `${String(x.getUTCDate()).padStart(2, ' ')}-${MON[x.getUTCMonth()]}-${x.getUTCFullYear()} ${p2(x.getUTCHours())}:${p2(x.getUTCMinutes())}:${p2(x.getUTCSeconds())} ${zone < 0 ? '-' : '+'}${p2(Math.floor(Math.abs(zone) / 60))}${p2(Math.abs(zone) % 60)}`;
+    };
+    const fixed = ['1900-02-28T23:59:59.999Z', '1900-03-01T00:00:00Z', '1969-12-31T23:59:59.500Z', '1970-01-01T00:00:00Z', '2000-02-29T12:00:00Z', '2100-02-28T23:30:00Z', '2100-03-01T00:30:00Z', '2024-12-31T23:59:59Z'];
+    for (const iso of fixed) for (const zone of [0, 60, -300, 330, -720, 840, 45, -59]) expect(formatInternalDate(new Date(iso), zone)).toBe(reference(new Date(iso), zone));
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let i = 0; i < 20000; i++) {
+      const when = new Date(Math.floor((rnd() - 0.3) * 8e12));
+      const zone = Math.floor((rnd() - 0.5) * 1680);
+      expect(formatInternalDate(when, zone)).toBe(reference(when, zone));
+    }
     expect(parseInternalDate(' 2-Jan-2023 03:04:05 +0100')!.date.toISOString()).toBe('2023-01-02T02:04:05.000Z');
     expect(parseInternalDate('17-Jan-2023 13:00:00 -0500')!.zoneMinutes).toBe(-300);
     expect(parseInternalDate('31-Feb-2023 13:00:00 -0500')).toBeNull();
