@@ -108,12 +108,9 @@ export class ImapSession {
   }
   /**
    * Queue text whose characters are octets (built by encoder.ts): consecutive
-   * pieces become one Buffer, not one each (FETCH of 50,000 short lines).
-   */
-  /**
-   * Queue a line of octets (latin1 text). A promise only when the output had
-   * to be flushed (await it then): a FETCH of 50,000 messages would
-   * otherwise await 50,000 times for nothing.
+   * pieces become one Buffer, not one each (FETCH of 50,000 short lines). A
+   * promise only when the output had to be flushed (await it then): a FETCH
+   * of 50,000 messages would otherwise await 50,000 times for nothing.
    */
   sendOctets(text: string): Promise<void> | undefined {
     this.pendingText += text;

@@ -106,12 +106,10 @@ export interface Mailbox {
   /**
    * The message bytes in CRLF form exactly as IMAP presents them (BODY[]):
    * private status headers removed, sizes equal to MessageInfo.size.
-   * Resolves to null if the message was expunged meanwhile.
-   */
-  /**
-   * The message as IMAP shows it. With `transient`, the bytes may live in a
-   * buffer that the next read reuses: for callers that are done with them
-   * before reading again (BODYSTRUCTURE, SEARCH), saving an allocation each.
+   * Resolves to null if the message was expunged meanwhile. With
+   * `transient`, the bytes may live in a buffer that the next read reuses:
+   * for callers that are done with them before reading again
+   * (BODYSTRUCTURE, SEARCH), saving an allocation each.
    */
   read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null>;
   /** The header part only (up to and including the blank line), CRLF form. */

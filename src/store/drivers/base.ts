@@ -68,11 +68,7 @@ export abstract class BaseMailbox<M extends { info: MessageInfo }> implements Ma
     return this.msgs.findIndex((m) => !m.info.flags.has('\\Seen'));
   }
   get(uid: number): MessageInfo | undefined {
-    return this.find(uid)?.info;
-  }
-  /** The message with this UID (a driver may look it up without the map). */
-  protected find(uid: number): M | undefined {
-    return this.byUid.get(uid);
+    return this.byUid.get(uid)?.info;
   }
   onLost(listener: (reason: string) => void): void {
     this.lostListeners.push(listener);

@@ -32,7 +32,7 @@ const SHARED_MAX = 4096;
  * has exactly these flags: a Set per message was a fifth of a large
  * mailbox's memory. Never mutate the result; a change assigns another set.
  */
-export function sharedFlags(names: readonly string[]): Set<string> {
+function sharedFlags(names: readonly string[]): Set<string> {
   const key = names.join(' '); // flag names are atoms: no spaces
   let s = shared.get(key);
   if (!s) {

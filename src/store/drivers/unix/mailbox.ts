@@ -169,17 +169,12 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     this.flagSets.clear();
   }
   private statusAt(i: number): StatusFlags {
-    const sys = this.t.sys[i];
-    const kw = this.t.kw[i];
-    return {
-      seen: (sys & SEEN) !== 0,
-      old: (sys & OLD) !== 0,
-      deleted: (sys & DELETED) !== 0,
-      flagged: (sys & FLAGGED) !== 0,
-      answered: (sys & ANSWERED) !== 0,
-      draft: (sys & DRAFT) !== 0,
-      keywords: this.kw.filter((_, k) => kw & (1 << k)),
-    };
+    return toStatus(this.flagsAt(i), (this.t.sys[i] & OLD) !== 0, this.kw);
+  }
+  /** Whether an X-IMAP or X-IMAPbase value carries this mailbox's UIDVALIDITY, UIDLAST and keywords. */
+  private headerCurrent(value: string | undefined): boolean {
+    const meta = parseImapHeader(value);
+    return !!meta && meta.uidValidity === this.uidValidity && meta.uidLast === this.uidLast && meta.keywords.join(' ') === this.kw.join(' ');
   }
 
   static async open(path: string, name: string, ctx: DriverContext, opts: OpenOptions = {}): Promise<UnixMailbox> {
@@ -280,7 +275,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     this.snap = snap;
     const meta = pseudo ? parseImapHeader(pseudo.ximap) : t.length ? parseImapHeader(t.headImapBase) : undefined;
     const old = this.t;
-    const oldSets = initial ? undefined : { kw: this.kw };
+    const oldKw = this.kw;
     this.pseudo = pseudo;
     let assignedNew = false;
     if (meta) {
@@ -290,7 +285,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       if (meta.keywords.join(' ') !== this.kw.join(' ')) {
         if (!initial) this.pending.keywordsChanged = true;
         this.kw = meta.keywords;
-        this.flagSets = new Map();
+        this.keywordsChanged();
       }
     } else if (initial || !this.uidValidity) {
       this.uidValidity = nowSec();
@@ -321,60 +316,53 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     }
     // Flags from the stored status values (few distinct ones: worked out once
     // each, and neighbours mostly share them). Recency: a message without O
-    // is new; a read-write session claims it (writes O).
-    const bits = new Map<number | string, { sys: number; kw: number }>();
-    let lastKey: number | string = -1;
+    // is new; a read-write session claims it (writes O). After a first open,
+    // what changed against the messages known before goes to the session.
+    this.t = t;
+    const bits = new Map<string, { sys: number; kw: number }>();
     let b = { sys: 0, kw: 0 };
+    let ls = -1;
+    let lx = -1;
+    let lk = -1;
     for (let i = 0; i < n; i++) {
       const s = t.status[i];
       const x = t.xstatus[i];
       const k = t.xkeywords[i];
-      const key = s < 1024 && x < 1024 && k < 1048576 ? (k * 1024 + x) * 1024 + s : `${s} ${x} ${k}`;
-      if (key !== lastKey) {
+      if (s !== ls || x !== lx || k !== lk) {
+        const key = `${s} ${x} ${k}`;
         let found = bits.get(key);
         if (!found) {
           found = bitsFromStatus(t.str(s), t.str(x), t.str(k), this.kw);
           bits.set(key, found);
         }
         b = found;
-        lastKey = key;
+        ls = s;
+        lx = x;
+        lk = k;
       }
-      let sys = b.sys;
       const j = old.length ? old.find(t.uid[i]) : -1;
-      if (j >= 0 ? (old.sys[j] & RECENT) !== 0 : (sys & OLD) === 0) sys |= RECENT;
-      t.sys[i] = sys;
+      t.sys[i] = b.sys | ((j >= 0 ? (old.sys[j] & RECENT) !== 0 : (b.sys & OLD) === 0) ? RECENT : 0);
       t.kw[i] = b.kw;
-    }
-    if (assignedNew && n) this.ctx.log.info(`Assigning new unique identifiers to all messages in ${this.path}`);
-    this.t = t;
-    if (oldSets) {
-      for (let j = 0; j < old.length; j++) if (t.find(old.uid[j]) < 0) this.pending.expunged.push(old.uid[j]);
-      for (let i = 0; i < n; i++) {
-        const j = old.find(t.uid[i]);
-        if (j < 0) this.pending.added.push(this.infoAt(i));
-        else {
-          const before = oldSets.kw === this.kw ? this.flagSet(old.sys[j], old.kw[j]) : flagsFromBits(old.sys[j], old.kw[j], oldSets.kw);
-          if (!sameFlags(before, this.flagsAt(i))) this.pending.flagsChanged.push(t.uid[i]);
-        }
+      if (initial) continue;
+      if (j < 0) this.pending.added.push(this.infoAt(i));
+      else {
+        const before = oldKw === this.kw ? this.flagSet(old.sys[j], old.kw[j]) : flagsFromBits(old.sys[j], old.kw[j], oldKw);
+        if (!sameFlags(before, this.flagsAt(i))) this.pending.flagsChanged.push(t.uid[i]);
       }
     }
+    if (!initial) for (let j = 0; j < old.length; j++) if (t.find(old.uid[j]) < 0) this.pending.expunged.push(old.uid[j]);
+    if (assignedNew && n) this.ctx.log.info(`Assigning new unique identifiers to all messages in ${this.path}`);
   }
 
   /** Messages whose stored status does not match what a rewrite would write. */
   private needsWrite(): boolean {
     if (this.readOnly) return false;
     const t = this.t;
-    if (!this.pseudo && t.length && !parseImapHeader(t.headImapBase)) return true;
+    // The mailbox data, in the pseudo-message or the first message's X-IMAPbase.
+    if (this.pseudo ? !this.headerCurrent(this.pseudo.ximap) : t.length > 0 && !this.headerCurrent(t.headImapBase)) return true;
     for (let i = 0; i < t.length; i++) {
       if (!(t.sys[i] & OLD) && !this.silent) return true; // claim \Recent
       if (t.xuid[i] !== t.uid[i]) return true;
-    }
-    if (this.pseudo) {
-      const meta = parseImapHeader(this.pseudo.ximap);
-      if (!meta || meta.uidValidity !== this.uidValidity || meta.uidLast !== this.uidLast || meta.keywords.join(' ') !== this.kw.join(' ')) return true;
-    } else if (t.length) {
-      const meta = parseImapHeader(t.headImapBase);
-      if (!meta || meta.uidValidity !== this.uidValidity || meta.uidLast !== this.uidLast || meta.keywords.join(' ') !== this.kw.join(' ')) return true;
     }
     return false;
   }
@@ -394,9 +382,10 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   /** Internal opens (APPEND/COPY to a mailbox that is not selected, STATUS) claim no recency. */
   // ----------------------------------------------------------- rewriting
 
-  private blockFor(i: number, first: boolean): string {
+  /** Row i's status block (X-IMAPbase too for the first message when there is no pseudo-message); padded to `width` when given, undefined if it does not fit. */
+  private blockFor(i: number, first: boolean, width?: number): string | undefined {
     const imapbase = first && !this.pseudo ? `${this.uidValidity} ${this.uidLast}${this.kw.map((k) => ' ' + k).join('')}` : undefined;
-    return statusBlock(this.statusAt(i), this.t.uid[i], imapbase)!;
+    return statusBlock(this.statusAt(i), this.t.uid[i], imapbase, width);
   }
 
   /**
@@ -442,11 +431,6 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       flush();
       if (n > ob.length) ob = Buffer.allocUnsafe(n);
     };
-    const push = (b: Buffer) => {
-      room(b.length);
-      b.copy(ob, olen);
-      olen += b.length;
-    };
     const pushText = (text: string) => {
       room(text.length);
       olen += ob.write(text, olen, 'latin1');
@@ -484,7 +468,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     try {
       if (startIdx <= 0 && needPseudo) {
         const date = this.pseudo && !Number.isNaN(this.pseudo.date) ? new Date(this.pseudo.date) : new Date();
-        push(Buffer.from(pseudoMessage({ hostname: this.ctx.hostname, uidValidity: this.uidValidity, uidLast: this.uidLast, keywords: this.kw, messageId: true, date }), 'latin1'));
+        pushText(pseudoMessage({ hostname: this.ctx.hostname, uidValidity: this.uidValidity, uidLast: this.uidLast, keywords: this.kw, messageId: true, date }));
       }
       const from = startIdx <= 0 ? 0 : startIdx;
       let firstReal = true;
@@ -505,7 +489,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
         if (ll && ob[olen - 1] === 13) (olen--, ll--);
         pushText('\n');
         copySkipping(t.hdrStart[i], t.hdrEnd[i], t.priv(i));
-        const block = this.blockFor(i, isFirst && !needPseudo);
+        const block = this.blockFor(i, isFirst && !needPseudo)!;
         const blockAt = pos + olen;
         pushText(block + '\n'); // the block and the blank line that ends the header
         copy(t.bodyStart[i], t.end[i]);
@@ -610,16 +594,11 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     const xOk = x.includes('D') === want.deleted && x.includes('F') === want.flagged && x.includes('A') === want.answered && x.includes('T') === want.draft;
     const kwOk = (t.str(t.xkeywords[i]) ?? '').split(/\s+/).filter((k) => this.kw.includes(k)).sort().join(' ') === [...want.keywords].sort().join(' ');
     const uidOk = t.xuid[i] === t.uid[i];
-    let baseOk = true;
-    if (first && !this.pseudo) {
-      const meta = parseImapHeader(t.headImapBase);
-      baseOk = !!meta && meta.uidValidity === this.uidValidity && meta.uidLast === this.uidLast && meta.keywords.join(' ') === this.kw.join(' ');
-    }
+    const baseOk = !first || !!this.pseudo || this.headerCurrent(t.headImapBase);
     return statusOk && xOk && kwOk && uidOk && baseOk;
   }
   private pseudoMatches(): boolean {
-    const meta = parseImapHeader(this.pseudo?.ximap);
-    return !!meta && meta.uidValidity === this.uidValidity && meta.uidLast === this.uidLast && meta.keywords.join(' ') === this.kw.join(' ');
+    return this.headerCurrent(this.pseudo?.ximap);
   }
 
   /** c-client's times after a rewrite: atime now, mtime now − 1 unless already older. */
@@ -719,23 +698,23 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     return w.subarray(0, o);
   }
 
-  async read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
+  read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
+    return this.presentUid(uid, false, opts?.transient ? this.outScratch : undefined);
+  }
+  readHeader(uid: number): Promise<Buffer | null> {
+    return this.presentUid(uid, true);
+  }
+  private async presentUid(uid: number, headerOnly: boolean, into?: Scratch): Promise<Buffer | null> {
     if (!this.sharedHeld) await this.freshen();
     if (this.t.find(uid) < 0) return null;
     // The row is looked up again under the lock: a rescan there may have moved it.
     return this.withShared(() => {
       const i = this.t.find(uid);
-      return i < 0 ? null : this.present(i, false, opts?.transient ? this.outScratch : undefined);
+      return i < 0 ? null : this.present(i, headerOnly, into);
     });
   }
-  async readHeader(uid: number): Promise<Buffer | null> {
-    if (!this.sharedHeld) await this.freshen();
-    if (this.t.find(uid) < 0) return null;
-    return this.withShared(() => {
-      const i = this.t.find(uid);
-      return i < 0 ? null : this.present(i, true);
-    });
-  }
+  /** Transient reads: input and output of present() share it, so twice a 64 KB message fits. */
+  private readonly outScratch = new Scratch(128 * 1024);
 
   /**
    * Reads happen under a shared lock. One lock serves a burst of reads (the
@@ -745,8 +724,6 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
    * flock and fcntl locks for each of 10,000 messages cost more than reading
    * them.
    */
-  /** Transient reads: input and output of present() share it, so twice a 64 KB message fits. */
-  private readonly outScratch = new Scratch(128 * 1024);
   private shared?: { ready: Promise<void> };
   private sharedHeld = false;
   private async withShared<T>(f: () => T): Promise<T> {
@@ -833,9 +810,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       const a = t.privA[i];
       const b = t.privB[i];
       if (b !== t.hdrEnd[i]) return false;
-      const first = i === 0 && !this.pseudo;
-      const imapbase = first ? `${this.uidValidity} ${this.uidLast}${this.kw.map((k) => ' ' + k).join('')}` : undefined;
-      const text = statusBlock(this.statusAt(i), uid, imapbase, b - a);
+      const text = this.blockFor(i, i === 0, b - a);
       if (text === undefined) return false;
       writes.push([a, Buffer.from(text, 'latin1')]);
     }

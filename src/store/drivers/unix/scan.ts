@@ -99,16 +99,6 @@ function scanEach(fd: number, from: number, size: number, emit: (m: ScannedMessa
   let lastPriv: string | undefined;
   let sawContent = false;
 
-  // Status values repeat ("RO", "O", ""): one string for each, not one per message.
-  const interned = new Map<string, string>();
-  const intern = (v: string) => {
-    if (v.length > 16) return v;
-    const had = interned.get(v);
-    if (had !== undefined) return had;
-    if (interned.size < 1024) interned.set(v, v);
-    return v;
-  };
-
   const finish = (at: number) => {
     if (!cur) return;
     if (pendingBlankAt >= 0) {
@@ -121,8 +111,6 @@ function scanEach(fd: number, from: number, size: number, emit: (m: ScannedMessa
       cur.headerSize = cur.size;
     }
     cur.next = at;
-    // push() left room for 16 more numbers; most messages have one range.
-    if (cur.priv.length) cur.priv = cur.priv.slice();
     emit(cur);
     cur = undefined;
   };
@@ -183,7 +171,7 @@ function scanEach(fd: number, from: number, size: number, emit: (m: ScannedMessa
       if (name || (isCont && lastPriv)) {
         addRange(cur.priv, at, lineEnd);
         if (name) {
-          const value = intern(line.subarray(name.length + 1).toString('latin1').replace(/\r$/, '').trim());
+          const value = line.subarray(name.length + 1).toString('latin1').replace(/\r$/, '').trim();
           const key = name === 'x-status' ? 'xstatus' : name === 'x-keywords' ? 'xkeywords' : name === 'x-uid' ? 'xuid' : name === 'x-imapbase' ? 'ximapbase' : name === 'x-imap' ? 'ximap' : 'status';
           // First occurrence wins; later ones are hidden and ignored (UW discards them).
           if ((cur as unknown as Record<string, unknown>)[key] === undefined) {

@@ -20,6 +20,20 @@ const NO_ZONE = -32768;
 
 const F64 = ['start', 'hdrStart', 'hdrEnd', 'bodyStart', 'end', 'next', 'size', 'headerSize', 'date', 'privA', 'privB', 'xuid', 'uid'] as const;
 const U32 = ['status', 'xstatus', 'xkeywords', 'kw'] as const;
+type ColumnName = (typeof F64)[number] | (typeof U32)[number] | 'zone' | 'sys';
+type Column = Float64Array | Uint32Array | Int16Array | Uint8Array;
+interface ColumnType {
+  new (n: number): Column;
+  new (b: ArrayBufferLike, offset: number, n: number): Column;
+  readonly BYTES_PER_ELEMENT: number;
+}
+/** Every column with its type: what growing, trimming, filtering, copying and the cache image go through. */
+const COLUMNS: ReadonlyArray<readonly [ColumnName, ColumnType]> = [
+  ...F64.map((n) => [n, Float64Array] as const),
+  ...U32.map((n) => [n, Uint32Array] as const),
+  ['zone', Int16Array],
+  ['sys', Uint8Array],
+];
 
 /** What the scan cache needs to write a table and make it again. */
 export interface TableImage {
@@ -75,37 +89,29 @@ export class MessageTable {
     if (capacity > 0) this.grow(capacity, true);
   }
 
+  /** The columns by name. */
+  private get cols(): Record<ColumnName, Column> {
+    return this as unknown as Record<ColumnName, Column>;
+  }
+
   private grow(min: number, exact = false): void {
     if (min <= this.cap) return;
     const cap = exact ? min : Math.max(min, this.cap < 1024 ? 1024 : this.cap * 2);
-    for (const n of F64) {
-      const a = new Float64Array(cap);
-      a.set(this[n].subarray(0, this.length));
-      this[n] = a;
+    const cols = this.cols;
+    for (const [name, C] of COLUMNS) {
+      const a = new C(cap);
+      a.set(cols[name].subarray(0, this.length));
+      cols[name] = a;
     }
-    for (const n of U32) {
-      const a = new Uint32Array(cap);
-      a.set(this[n].subarray(0, this.length));
-      this[n] = a;
-    }
-    const z = new Int16Array(cap);
-    z.set(this.zone.subarray(0, this.length));
-    this.zone = z;
-    const s = new Uint8Array(cap);
-    s.set(this.sys.subarray(0, this.length));
-    this.sys = s;
     this.cap = cap;
   }
 
   /** Room for exactly the rows there are (after a scan: the doubling leaves up to half unused). */
   trim(): void {
     if (this.cap === this.length) return;
-    const n = this.length;
-    for (const c of F64) this[c] = this[c].slice(0, n);
-    for (const c of U32) this[c] = this[c].slice(0, n);
-    this.zone = this.zone.slice(0, n);
-    this.sys = this.sys.slice(0, n);
-    this.cap = n;
+    const cols = this.cols;
+    for (const [name] of COLUMNS) cols[name] = cols[name].slice(0, this.length);
+    this.cap = this.length;
   }
 
   private id(v: string | undefined): number {
@@ -150,13 +156,13 @@ export class MessageTable {
   copyRow(src: MessageTable, i: number): void {
     this.grow(this.length + 1);
     const j = this.length++;
-    for (const c of F64) this[c][j] = src[c][i];
-    this.kw[j] = src.kw[i];
+    const to = this.cols;
+    const from = src.cols;
+    for (const [name] of COLUMNS) to[name][j] = from[name][i];
+    // Stored values are indexes into each table's own strings.
     this.status[j] = this.id(src.str(src.status[i]));
     this.xstatus[j] = this.id(src.str(src.xstatus[i]));
     this.xkeywords[j] = this.id(src.str(src.xkeywords[i]));
-    this.zone[j] = src.zone[i];
-    this.sys[j] = src.sys[i];
     const m = src.more.get(i);
     if (m) this.more.set(j, m);
     if (j === 0 && i === 0) {
@@ -223,6 +229,7 @@ export class MessageTable {
   /** Keep only the rows for which `keep(i)` holds, in order. Head values stay only if row 0 does. */
   filter(keep: (i: number) => boolean): void {
     const n = this.length;
+    const cols = this.cols;
     let o = 0;
     const more = new Map<number, number[]>();
     for (let i = 0; i < n; i++) {
@@ -230,12 +237,7 @@ export class MessageTable {
         if (i === 0) this.headImap = this.headImapBase = this.headImapValueAt = undefined;
         continue;
       }
-      if (o !== i) {
-        for (const c of F64) this[c][o] = this[c][i];
-        for (const c of U32) this[c][o] = this[c][i];
-        this.zone[o] = this.zone[i];
-        this.sys[o] = this.sys[i];
-      }
+      if (o !== i) for (const [name] of COLUMNS) cols[name][o] = cols[name][i];
       const m = this.more.get(i);
       if (m) more.set(o, m);
       o++;
@@ -262,7 +264,7 @@ export class MessageTable {
   /** The table as bytes and a small description, for the scan cache. */
   image(): TableImage {
     const n = this.length;
-    const bytes = (a: Float64Array | Uint32Array | Int16Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, n * a.BYTES_PER_ELEMENT);
+    const cols = this.cols;
     return {
       length: n,
       strings: this.strings,
@@ -270,7 +272,7 @@ export class MessageTable {
       headImapBase: this.headImapBase,
       headImapValueAt: this.headImapValueAt,
       more: [...this.more],
-      columns: [...F64.map((c) => ({ name: c as string, bytes: bytes(this[c]) })), ...U32.map((c) => ({ name: c as string, bytes: bytes(this[c]) })), { name: 'zone', bytes: bytes(this.zone) }, { name: 'sys', bytes: bytes(this.sys) }],
+      columns: COLUMNS.map(([name]) => ({ name, bytes: Buffer.from(cols[name].buffer, cols[name].byteOffset, n * cols[name].BYTES_PER_ELEMENT) })),
     };
   }
 
@@ -282,31 +284,18 @@ export class MessageTable {
   static fromImage(img: TableImage): MessageTable | undefined {
     const n = img.length;
     const t = new MessageTable();
-    const cols = new Map(img.columns.map((c) => [c.name, c.bytes]));
-    type Ctor<A> = { new (n: number): A; new (b: ArrayBufferLike, off: number, n: number): A; BYTES_PER_ELEMENT: number };
-    const take = <A extends Float64Array | Uint32Array | Int16Array | Uint8Array>(C: Ctor<A>, name: string): A | undefined => {
-      const b = cols.get(name);
+    const bytes = new Map(img.columns.map((c) => [c.name, c.bytes]));
+    const cols = t.cols;
+    for (const [name, C] of COLUMNS) {
+      const b = bytes.get(name);
       if (!b || b.length !== n * C.BYTES_PER_ELEMENT) return undefined;
-      if (b.byteOffset % C.BYTES_PER_ELEMENT === 0) return new C(b.buffer, b.byteOffset, n);
-      const a = new C(n);
-      new Uint8Array(a.buffer, a.byteOffset, b.length).set(b);
-      return a;
-    };
-    for (const c of F64) {
-      const a = take(Float64Array, c);
-      if (!a) return undefined;
-      t[c] = a;
+      if (b.byteOffset % C.BYTES_PER_ELEMENT === 0) cols[name] = new C(b.buffer, b.byteOffset, n);
+      else {
+        const a = new C(n);
+        new Uint8Array(a.buffer, a.byteOffset, b.length).set(b);
+        cols[name] = a;
+      }
     }
-    for (const c of U32) {
-      const a = take(Uint32Array, c);
-      if (!a) return undefined;
-      t[c] = a;
-    }
-    const zone = take(Int16Array, 'zone');
-    const sys = take(Uint8Array, 'sys');
-    if (!zone || !sys) return undefined;
-    t.zone = zone;
-    t.sys = sys;
     t.length = t.cap = n;
     t.strings = img.strings.slice();
     if (t.strings[0] !== '') return undefined;
