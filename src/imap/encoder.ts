@@ -22,21 +22,20 @@ export function octets(v: string): string {
 /** A string as an IMAP quoted string when possible, else a literal; as an octet string. */
 export function strText(v: string | Buffer | null | undefined): string {
   if (v === null || v === undefined) return 'NIL';
-  const o = typeof v === 'string' ? octets(v) : v.toString('latin1');
+  const o = typeof v === 'string' ? v : v.toString('latin1');
   if (o.length < 1024) {
-    let safe = true;
+    // One pass: quotable (7-bit, no NUL, CR or LF), and whether " or \ need escaping.
     let escape = false;
-    for (let i = 0; i < o.length; i++) {
+    let i = 0;
+    for (; i < o.length; i++) {
       const c = o.charCodeAt(i);
-      if (c === 0 || c === 10 || c === 13 || c > 0x7e) {
-        safe = false;
-        break;
-      }
+      if (c === 0 || c === 10 || c === 13 || c > 0x7e) break;
       if (c === 34 || c === 92) escape = true;
     }
-    if (safe) return '"' + (escape ? o.replace(/(["\\])/g, '\\$1') : o) + '"';
+    if (i === o.length) return '"' + (escape ? o.replace(/(["\\])/g, '\\$1') : o) + '"';
   }
-  return `{${o.length}}\r\n` + o;
+  const b = typeof v === 'string' ? octets(v) : o;
+  return `{${b.length}}\r\n` + b;
 }
 
 /** Encode a string as a quoted string when possible, else as a literal. */

@@ -7,24 +7,33 @@ import type { ImapValue } from './types.js';
 
 type Tok = { t: 'atom' | 'qs' | 'special' | 'comment' | 'domlit'; v: string };
 
+// Characters that end an atom: white space, '"', '(', '<', '>', '@', ',', ';', ':', '[', ']' (and '.', handled apart).
+const STOP = new Uint8Array(128);
+for (const c of ' \t\r\n"(<>@,;:[]') STOP[c.charCodeAt(0)] = 1;
+const stops = (c: number): boolean => c < 128 && STOP[c] === 1;
+
 function tokenize(s: string): Tok[] {
   const out: Tok[] = [];
   let i = 0;
   const n = s.length;
   while (i < n) {
-    const c = s[i];
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a) {
       i++;
-    } else if (c === '"') {
-      let v = '';
+    } else if (c === 0x22) {
+      // Quoted string: sliced whole unless it holds a backslash.
       i++;
-      while (i < n && s[i] !== '"') {
-        if (s[i] === '\\' && i + 1 < n) i++;
+      let j = i;
+      while (j < n && s.charCodeAt(j) !== 0x22 && s.charCodeAt(j) !== 0x5c) j++;
+      let v = s.slice(i, j);
+      i = j;
+      while (i < n && s.charCodeAt(i) !== 0x22) {
+        if (s.charCodeAt(i) === 0x5c && i + 1 < n) i++;
         v += s[i++];
       }
       i++;
       out.push({ t: 'qs', v });
-    } else if (c === '(') {
+    } else if (c === 0x28) {
       let depth = 0;
       let v = '';
       while (i < n) {
@@ -48,24 +57,23 @@ function tokenize(s: string): Tok[] {
         i++;
       }
       out.push({ t: 'comment', v });
-    } else if (c === '[') {
+    } else if (c === 0x5b) {
       const j = s.indexOf(']', i);
       const e = j < 0 ? n : j + 1;
       out.push({ t: 'domlit', v: s.slice(i, e) });
       i = e;
-    } else if ('<>@,;:.'.includes(c)) {
-      out.push({ t: 'special', v: c });
+    } else if (c === 0x3c || c === 0x3e || c === 0x40 || c === 0x2c || c === 0x3b || c === 0x3a || c === 0x2e) {
+      out.push({ t: 'special', v: s[i] });
       i++;
     } else {
-      let v = '';
-      while (i < n && !' \t\r\n"(<>@,;:[]'.includes(s[i]) && s[i] !== '.') v += s[i++];
-      // dots inside atoms (dot-atom) are kept with the atom when directly attached
-      while (i < n && s[i] === '.' && i + 1 < n && !' \t\r\n"(<>@,;:[]'.includes(s[i + 1])) {
-        v += '.';
-        i++;
-        while (i < n && !' \t\r\n"(<>@,;:[]'.includes(s[i]) && s[i] !== '.') v += s[i++];
+      // An atom; dots directly between atom characters stay in it (dot-atom).
+      const from = i;
+      for (;;) {
+        while (i < n && !stops(s.charCodeAt(i)) && s.charCodeAt(i) !== 0x2e) i++;
+        if (i + 1 < n && s.charCodeAt(i) === 0x2e && !stops(s.charCodeAt(i + 1))) i++;
+        else break;
       }
-      if (v) out.push({ t: 'atom', v });
+      if (i > from) out.push({ t: 'atom', v: s.slice(from, i) });
       else i++;
     }
   }

@@ -50,6 +50,22 @@ export function parseHeaderFields(buf: Buffer, start: number, end: number): Head
 
 /** The unfolded value: CRLF (and bare LF) before whitespace removed, leading whitespace trimmed. */
 export function fieldValue(buf: Buffer, f: HeaderField): string {
+  // One line (most fields): trimmed by offsets, no regular expressions.
+  let a = f.valueStart;
+  let e = f.end;
+  if (e > a && buf[e - 1] === 10) e--;
+  let folded = false;
+  for (let i = a; i < e; i++) {
+    if (buf[i] === 10) {
+      folded = true;
+      break;
+    }
+  }
+  if (!folded) {
+    while (a < e && (buf[a] === 0x20 || buf[a] === 0x09)) a++;
+    while (e > a && (buf[e - 1] === 0x20 || buf[e - 1] === 0x09 || buf[e - 1] === 0x0d)) e--;
+    return buf.toString('latin1', a, e);
+  }
   let s = buf.toString('latin1', f.valueStart, f.end);
   s = s.replace(/\r?\n(?=[ \t])/g, '').replace(/\r?\n$/, '');
   return s.replace(/^[ \t]+/, '').replace(/[ \t\r]+$/, '');

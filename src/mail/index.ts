@@ -3,8 +3,8 @@
  * from its bytes. Pure functions; no mailboxes, no sessions.
  */
 export type { ParsedMessage, Part } from './mime.js';
-export { parseMessage, resolvePart, countLines } from './mime.js';
-export { envelope, bodyStructure } from './structure.js';
+export { parseMessage, headerOf, resolvePart, countLines } from './mime.js';
+export { envelope, envelopeFields, bodyStructure } from './structure.js';
 export { parseSectionSpec, fetchSection, fetchBinary, binarySize, decodeBase64, decodeQuotedPrintable, type SectionSpec } from './section.js';
 export { formatInternalDate, parseInternalDate, parseRfc5322Date, parseSearchDate, isSupportedCharset, supportedCharsets, decodeMimeWords, decodeCharset } from './text.js';
 export { compileSearch, needsMessageData, parseSequenceSet, inSequenceSet, type SearchContext } from './search.js';

@@ -145,6 +145,15 @@ export function parseMessage(data: Buffer): ParsedMessage {
   return { data, root: parsePart(data, 0, data.length, 0, ['text', 'plain']) };
 }
 
+/**
+ * The message's own header alone — the fields and body start parseMessage
+ * gives its root — without the MIME tree (for ENVELOPE and header SEARCH).
+ */
+export function headerOf(data: Buffer): { fields: HeaderField[]; bodyStart: number } {
+  const { headerEnd, bodyStart } = findBodyStart(data, 0, data.length);
+  return { fields: parseHeaderFields(data, 0, headerEnd), bodyStart };
+}
+
 /** Number of lines in [start, end) as IMAP counts them. */
 export function countLines(buf: Buffer, start: number, end: number): number {
   let n = 0;

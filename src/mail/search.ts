@@ -5,8 +5,8 @@
  * Unicode. Message bytes are loaded only when a key needs them.
  */
 import type { NumberRanges, SearchKey, SearchMessage } from './types.js';
-import { parseMessage, type ParsedMessage, type Part } from './mime.js';
-import { fieldValue } from './header.js';
+import { parseMessage, headerOf, type ParsedMessage, type Part } from './mime.js';
+import { fieldValue, type HeaderField } from './header.js';
 import { decodedBody } from './section.js';
 import { decodeCharset, decodeMimeWords, fold, parseRfc5322Date } from './text.js';
 
@@ -62,21 +62,31 @@ function dayOf(d: Date, zone: number): string {
 }
 
 
+/** Header octets as text: 8-bit bytes read as UTF-8, RFC 2047 words decoded. */
+function decodedText(octets: string): string {
+  for (let i = 0; i < octets.length; i++) if (octets.charCodeAt(i) >= 0x80) return decodeMimeWords(decodeCharset(Buffer.from(octets, 'latin1'), 'utf-8'));
+  return decodeMimeWords(octets); // ASCII reads the same as UTF-8
+}
+
 class Loaded {
   private parsed?: ParsedMessage;
+  private header?: { fields: HeaderField[]; bodyStart: number };
   private bodyText?: string;
   constructor(readonly data: Buffer) {}
   get msg(): ParsedMessage {
     return (this.parsed ??= parseMessage(this.data));
   }
+  /** The message's own header; header keys need no MIME tree. */
+  private get head(): { fields: HeaderField[]; bodyStart: number } {
+    return (this.header ??= this.parsed ? this.parsed.root : headerOf(this.data));
+  }
   headerValues(name: string): string[] {
     const out: string[] = [];
-    for (const f of this.msg.root.fields) if (f.name === name) out.push(decodeMimeWords(decodeCharset(Buffer.from(fieldValue(this.msg.data, f), 'latin1'), 'utf-8')));
+    for (const f of this.head.fields) if (f.name === name) out.push(decodedText(fieldValue(this.data, f)));
     return out;
   }
   headerText(): string {
-    const r = this.msg.root;
-    return decodeMimeWords(decodeCharset(this.msg.data.subarray(r.start, r.bodyStart), 'utf-8'));
+    return decodedText(this.data.toString('latin1', 0, this.head.bodyStart));
   }
   body(): string {
     if (this.bodyText !== undefined) return this.bodyText;

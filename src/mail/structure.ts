@@ -6,38 +6,45 @@
 import type { ImapValue } from './types.js';
 import type { ParsedMessage, Part } from './mime.js';
 import { countLines } from './mime.js';
-import { fieldValue, firstField, parseParams } from './header.js';
+import { fieldValue, firstField, parseParams, type HeaderField } from './header.js';
 import { parseAddressList, addressesToImap } from './address.js';
 
+function fieldText(data: Buffer, fields: HeaderField[], name: string): string | null {
+  const f = firstField(fields, name);
+  return f ? fieldValue(data, f) : null;
+}
 function text(msg: ParsedMessage, part: Part, name: string): string | null {
-  const f = firstField(part.fields, name);
-  if (!f) return null;
-  return fieldValue(msg.data, f);
+  return fieldText(msg.data, part.fields, name);
 }
 
-function addresses(msg: ParsedMessage, part: Part, name: string): ImapValue {
-  const v = text(msg, part, name);
+function addresses(data: Buffer, fields: HeaderField[], name: string): ImapValue {
+  const v = fieldText(data, fields, name);
   if (v === null || v.trim() === '') return null;
   return addressesToImap(parseAddressList(v));
 }
 
-/** ENVELOPE of a message part (the root, or the message inside message/rfc822). */
-export function envelopeOf(msg: ParsedMessage, part: Part): ImapValue {
-  const from = addresses(msg, part, 'from');
-  const sender = addresses(msg, part, 'sender') ?? from;
-  const replyTo = addresses(msg, part, 'reply-to') ?? from;
+/** ENVELOPE from a header's fields (a message's own, or one inside message/rfc822). */
+export function envelopeFields(data: Buffer, fields: HeaderField[]): ImapValue {
+  const from = addresses(data, fields, 'from');
+  const sender = addresses(data, fields, 'sender') ?? from;
+  const replyTo = addresses(data, fields, 'reply-to') ?? from;
   return [
-    text(msg, part, 'date'),
-    text(msg, part, 'subject'),
+    fieldText(data, fields, 'date'),
+    fieldText(data, fields, 'subject'),
     from,
     sender,
     replyTo,
-    addresses(msg, part, 'to'),
-    addresses(msg, part, 'cc'),
-    addresses(msg, part, 'bcc'),
-    text(msg, part, 'in-reply-to'),
-    text(msg, part, 'message-id'),
+    addresses(data, fields, 'to'),
+    addresses(data, fields, 'cc'),
+    addresses(data, fields, 'bcc'),
+    fieldText(data, fields, 'in-reply-to'),
+    fieldText(data, fields, 'message-id'),
   ];
+}
+
+/** ENVELOPE of a message part (the root, or the message inside message/rfc822). */
+export function envelopeOf(msg: ParsedMessage, part: Part): ImapValue {
+  return envelopeFields(msg.data, part.fields);
 }
 
 export function envelope(msg: ParsedMessage): ImapValue {

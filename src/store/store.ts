@@ -714,8 +714,8 @@ class SnarfingMailbox implements Mailbox {
   read(uid: number, opts?: { transient?: boolean }) {
     return this.inner.read(uid, opts);
   }
-  readHeader(uid: number) {
-    return this.inner.readHeader(uid);
+  readHeader(uid: number, opts?: { transient?: boolean }) {
+    return this.inner.readHeader(uid, opts);
   }
   store(...a: Parameters<Mailbox['store']>) {
     return this.inner.store(...a);

@@ -112,8 +112,8 @@ export interface Mailbox {
    * (BODYSTRUCTURE, SEARCH), saving an allocation each.
    */
   read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null>;
-  /** The header part only (up to and including the blank line), CRLF form. */
-  readHeader(uid: number): Promise<Buffer | null>;
+  /** The header part only (up to and including the blank line), CRLF form; `transient` as for read(). */
+  readHeader(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null>;
 
   /** Change flags; returns the UIDs whose flags actually changed. Keywords are created when allowed. */
   store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]>;

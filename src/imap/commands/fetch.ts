@@ -3,7 +3,7 @@ import type { ImapSession } from '../session.js';
 import type { Token } from '../parser.js';
 import { SELECTED, type Command } from './types.js';
 import { octets, valueText } from '../encoder.js';
-import { parseMessage, envelope, bodyStructure, parseSectionSpec, fetchSection, fetchBinary, formatInternalDate, type ParsedMessage, type SectionSpec } from '../../mail/index.js';
+import { parseMessage, headerOf, envelopeFields, bodyStructure, parseSectionSpec, fetchSection, fetchBinary, formatInternalDate, type ParsedMessage, type SectionSpec } from '../../mail/index.js';
 
 interface Item {
   kind: 'flags' | 'uid' | 'internaldate' | 'size' | 'envelope' | 'body' | 'bodystructure' | 'section' | 'binary' | 'binarysize' | 'rfc822' | 'rfc822.header' | 'rfc822.text';
@@ -92,7 +92,7 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
   const needFull = items.some((i) => ['body', 'bodystructure', 'rfc822', 'rfc822.text', 'binary', 'binarysize'].includes(i.kind) || (i.kind === 'section' && !(i.spec!.part.length === 0 && i.spec!.kind.startsWith('header'))));
   const needHeader = !needFull && items.some((i) => i.kind === 'envelope' || i.kind === 'rfc822.header' || i.kind === 'section');
   // Only structure is wanted (no message bytes go out): the driver may read into a buffer it reuses.
-  const transient = needFull && !items.some((i) => ['rfc822', 'rfc822.header', 'rfc822.text', 'section', 'binary'].includes(i.kind));
+  const transient = !items.some((i) => ['rfc822', 'rfc822.header', 'rfc822.text', 'section', 'binary'].includes(i.kind));
   const setsSeen = items.some((i) => (i.kind === 'section' || i.kind === 'binary') && !i.peek) || items.some((i) => i.kind === 'rfc822' || i.kind === 'rfc822.text');
   // \Seen for non-PEEK body fetches in a read-write mailbox: one store for the whole set.
   let seenNow = new Set<number>();
@@ -108,13 +108,15 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
       data = await mb.read(u, { transient });
       if (!data) continue;
     } else if (needHeader) {
-      data = await mb.readHeader(u);
+      data = await mb.readHeader(u, { transient });
       if (!data) continue;
     }
     // Parsed only when an item needs the structure (BODY[] and RFC822 do not).
     let parsedMsg: ParsedMessage | undefined;
     const bytes = data;
     const msgOf = (): ParsedMessage => (parsedMsg ??= parseMessage(bytes!));
+    // ENVELOPE needs the message's own header fields only, not its MIME tree.
+    const fieldsOf = () => (parsedMsg ? parsedMsg.root.fields : headerOf(bytes!).fields);
     // The response line is built as an octet string (encoder.ts); message
     // data goes out as the Buffers it was read into, not copied again.
     const out: Buffer[] = [];
@@ -146,7 +148,7 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
           add('RFC822.SIZE', String(info.size));
           break;
         case 'envelope':
-          add('ENVELOPE', valueText(envelope(msgOf())));
+          add('ENVELOPE', valueText(envelopeFields(bytes!, fieldsOf())));
           break;
         case 'body':
           add('BODY', valueText(bodyStructure(msgOf(), false)));

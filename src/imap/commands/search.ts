@@ -109,6 +109,17 @@ export function parseSearchKeys(toks: Token[], charset: string): SearchKey {
   return keys.length === 1 ? keys[0] : { type: 'and', keys };
 }
 
+/**
+ * A message's flags with \Recent added. Flag sets are shared between
+ * messages and never changed (MessageInfo.flags): one copy per set.
+ */
+const recentSets = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
+function withRecent(flags: ReadonlySet<string>): ReadonlySet<string> {
+  let r = recentSets.get(flags);
+  if (!r) recentSets.set(flags, (r = new Set([...flags, '\\Recent'])));
+  return r;
+}
+
 /** Evaluate a search over the view; returns matching UIDs in view order. */
 export async function runSearch(s: ImapSession, key: SearchKey, charset: string): Promise<number[]> {
   const mb = s.requireMailbox();
@@ -120,8 +131,7 @@ export async function runSearch(s: ImapSession, key: SearchKey, charset: string)
     const u = view[i];
     const m = mb.get(u);
     if (!m) continue;
-    const flags = new Set(m.flags);
-    if (m.recent) flags.add('\\Recent');
+    const flags = m.recent ? withRecent(m.flags) : m.flags;
     // Each message is done with before the next is read: the driver may reuse its buffer.
     const ok = await match({
       seq: i + 1,
@@ -130,7 +140,7 @@ export async function runSearch(s: ImapSession, key: SearchKey, charset: string)
       internalDate: m.internalDate,
       size: m.size,
       load: async () => (await mb.read(u, { transient: true })) ?? Buffer.alloc(0),
-      loadHeader: async () => (await mb.readHeader(u)) ?? Buffer.alloc(0),
+      loadHeader: async () => (await mb.readHeader(u, { transient: true })) ?? Buffer.alloc(0),
     });
     if (ok) out.push(u);
   }

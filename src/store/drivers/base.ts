@@ -118,7 +118,7 @@ export abstract class BaseMailbox<M extends { info: MessageInfo }> implements Ma
   }
 
   abstract read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null>;
-  abstract readHeader(uid: number): Promise<Buffer | null>;
+  abstract readHeader(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null>;
   abstract store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]>;
   abstract append(messages: AppendMessage[]): Promise<AppendResult>;
   abstract expunge(uids?: number[]): Promise<number[]>;

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import * as fc from 'fast-check';
-import { parseMessage, envelope, bodyStructure, parseSectionSpec, fetchSection, fetchBinary, binarySize, formatInternalDate, parseInternalDate, parseRfc5322Date, compileSearch, parseSequenceSet, sortMessages, threadMessages, baseSubject, decodeMimeWords } from '../../../src/mail/index.js';
+import { parseMessage, headerOf, envelopeFields, parseHeaderFields, fieldValue, envelope, bodyStructure, parseSectionSpec, fetchSection, fetchBinary, binarySize, formatInternalDate, parseInternalDate, parseRfc5322Date, compileSearch, parseSequenceSet, sortMessages, threadMessages, baseSubject, decodeMimeWords } from '../../../src/mail/index.js';
 import type { SearchKey } from '../../../src/mail/types.js';
+import { valueText, strText } from '../../../src/imap/encoder.js';
 
 const crlf = (s: string) => Buffer.from(s.replace(/\r?\n/g, '\r\n'), 'utf8');
 
@@ -80,6 +81,52 @@ describe('ENVELOPE', () => {
       [null, null, 'joe', 'where.test'],
       [null, null, null, null],
     ]);
+  });
+});
+
+describe('header-only parsing (ENVELOPE and header SEARCH without the MIME tree)', () => {
+  const headerPart = (m: Buffer) => m.subarray(0, m.indexOf('\r\n\r\n') + 4);
+  it('headerOf gives the fields and body start of parseMessage’s root, for whole messages and headers alone', () => {
+    for (const m of [SIMPLE, MULTI, headerPart(MULTI), crlf('\nbody only\n'), crlf('No-Separator: x\n continued'), Buffer.alloc(0)]) {
+      const root = parseMessage(m).root;
+      const h = headerOf(m);
+      expect(h.fields).toEqual(root.fields);
+      expect(h.bodyStart).toBe(root.bodyStart);
+      expect(envelopeFields(m, h.fields)).toEqual(envelope(parseMessage(m)));
+    }
+  });
+  it('unfolds and trims field values the same with and without folding', () => {
+    const v = (raw: string) => {
+      const b = Buffer.from(raw, 'latin1');
+      return fieldValue(b, parseHeaderFields(b, 0, b.length)[0]);
+    };
+    expect(v('Subject:  plain  \r\n')).toBe('plain');
+    expect(v('Subject:\tx\r\r\n')).toBe('x');
+    expect(v('Subject: \r\n')).toBe('');
+    expect(v('Subject: no line end')).toBe('no line end');
+    expect(v('Subject: \r\n folded\r\n  twice \r\n')).toBe('folded  twice');
+    expect(v('Subject: a\n\tb\n')).toBe('a\tb');
+  });
+  it('tokenizes addresses: dot-atoms, quoted strings with escapes, comments, domain literals', () => {
+    const to = (value: string) => (envelope(parseMessage(crlf(`To: ${value}\n\nx\n`))) as unknown[])[5];
+    expect(to('a..b.c@x.test')).toEqual([[null, null, 'a..b.c', 'x.test']]);
+    expect(to('"a\\"b\\\\c" <q@[192.0.2.1]>')).toEqual([['a"b\\c', null, 'q', '[192.0.2.1]']]);
+    expect(to('x@y.test (Comment (nested) here)')).toEqual([['Comment (nested) here', null, 'x', 'y.test']]);
+    // 8-bit names stay octets; junk and unterminated syntax end as c-client's placeholders.
+    expect(to('Bj\u00f8rn <bj@nord.test>, ]junk[ , .dot@x.test')).toEqual([
+      ['Bj\u00c3\u00b8rn', null, 'bj', 'nord.test'],
+      [null, null, 'junk[ , .dot@x.test', 'MISSING_DOMAIN'],
+    ]);
+    expect(to('"unterminated <u@x.test>')).toEqual([[null, null, 'unterminated <u@x.test>', 'MISSING_DOMAIN']]);
+  });
+  it('quotes strings in one pass: escapes, 8-bit and long text as literals', () => {
+    expect(strText('say "hi" \\ bye')).toBe('"say \\"hi\\" \\\\ bye"');
+    expect(strText('caf\u00e9')).toBe('{4}\r\ncaf\u00e9');
+    expect(strText('\u20ac')).toBe('{3}\r\n\u00e2\u0082\u00ac');
+    expect(strText('a\r\nb')).toBe('{4}\r\na\r\nb');
+    expect(strText('x'.repeat(1024))).toBe('{1024}\r\n' + 'x'.repeat(1024));
+    expect(strText(Buffer.from([0x41, 0x22]))).toBe('"A\\""');
+    expect(valueText([null, 7, ['a', Buffer.from('b')]])).toBe('(NIL 7 ("a" "b"))');
   });
 });
 

@@ -701,8 +701,8 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
     return this.presentUid(uid, false, opts?.transient ? this.outScratch : undefined);
   }
-  readHeader(uid: number): Promise<Buffer | null> {
-    return this.presentUid(uid, true);
+  readHeader(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
+    return this.presentUid(uid, true, opts?.transient ? this.outScratch : undefined);
   }
   private async presentUid(uid: number, headerOnly: boolean, into?: Scratch): Promise<Buffer | null> {
     if (!this.sharedHeld) await this.freshen();
