@@ -8,14 +8,24 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
 /** IMAP date-time: " 2-Jan-2023 03:04:05 +0100" (day space-padded, as UW sends it). */
-export function formatInternalDate(date: Date, zoneMinutes: number): string {
+export function formatInternalDate(date: Date | number, zoneMinutes: number): string {
   // Worked out with integer arithmetic (FETCH 1:* INTERNALDATE formats one per
-  // message): the calendar date from the day number (H. Hinnant's
-  // civil_from_days), no second Date object.
-  const local = Math.floor(date.getTime() / 1000) + zoneMinutes * 60;
+  // message); the text of a day and of a zone is made once and reused.
+  const local = Math.floor((typeof date === 'number' ? date : date.getTime()) / 1000) + zoneMinutes * 60;
   const days = Math.floor(local / 86400);
   const secs = local - days * 86400;
-  const z = days + 719468;
+  const h = Math.floor(secs / 3600);
+  const mi = Math.floor((secs % 3600) / 60);
+  return dayText(days) + P2[h] + ':' + P2[mi] + ':' + P2[secs % 60] + zoneText(zoneMinutes);
+}
+const P2 = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, '0'));
+const dayTexts = new Map<number, string>();
+const zoneTexts = new Map<number, string>();
+/** " 2-Jan-2023 " for a day number (days since 1970-01-01), from H. Hinnant's civil_from_days, no Date. */
+function dayText(n: number): string {
+  let t = dayTexts.get(n);
+  if (t !== undefined) return t;
+  const z = n + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
   const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
@@ -24,10 +34,20 @@ export function formatInternalDate(date: Date, zoneMinutes: number): string {
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 2 : mp - 10; // 0-based
   const year = yoe + era * 400 + (month < 2 ? 1 : 0);
-  const h = Math.floor(secs / 3600);
-  const mi = Math.floor((secs % 3600) / 60);
+  t = `${day < 10 ? ' ' : ''}${day}-${MONTHS[month]}-${year} `;
+  if (dayTexts.size >= 4096) dayTexts.clear(); // a mailbox spans a few thousand days at most
+  dayTexts.set(n, t);
+  return t;
+}
+/** " +0100" for minutes east of UTC. */
+function zoneText(zoneMinutes: number): string {
+  let t = zoneTexts.get(zoneMinutes);
+  if (t !== undefined) return t;
   const a = Math.abs(zoneMinutes);
-  return `${day < 10 ? ' ' : ''}${day}-${MONTHS[month]}-${year} ${pad2(h)}:${pad2(mi)}:${pad2(secs % 60)} ${zoneMinutes < 0 ? '-' : '+'}${pad2(Math.floor(a / 60))}${pad2(a % 60)}`;
+  t = ` ${zoneMinutes < 0 ? '-' : '+'}${pad2(Math.floor(a / 60))}${pad2(a % 60)}`;
+  if (zoneTexts.size >= 256) zoneTexts.clear();
+  zoneTexts.set(zoneMinutes, t);
+  return t;
 }
 
 /** Parse an APPEND date-time ("dd-Mon-yyyy hh:mm:ss +zzzz", day may be space-padded). */

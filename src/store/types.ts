@@ -25,6 +25,8 @@ export interface MessageInfo {
   /** \Recent for this session (UW semantics: exactly one session sees a message as recent). */
   recent: boolean;
   internalDate: Date;
+  /** The internal date in milliseconds since the epoch, when the driver keeps it as a number (saves a Date per message). */
+  internalTime?: number;
   /** Zone of the internal date in minutes east of UTC (UW keeps the APPEND zone). */
   internalDateZone: number;
   /** RFC822.SIZE: octets of the message in CRLF form, private status headers excluded. */

@@ -100,37 +100,45 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
     const unseen = uids.filter((u) => mb.get(u) && !mb.get(u)!.flags.has('\\Seen'));
     if (unseen.length) seenNow = new Set(await mb.store(unseen, 'add', ['\\Seen']));
   }
+  // Per-message state and the helpers that use it, made once for the whole
+  // FETCH (closures and an options object per message were most of the
+  // garbage of FETCH 1:* FLAGS).
+  const readOpts = { transient };
+  let bytes: Buffer | null = null;
+  // Parsed only when an item needs the structure (BODY[] and RFC822 do not).
+  let parsedMsg: ParsedMessage | undefined;
+  const msgOf = (): ParsedMessage => (parsedMsg ??= parseMessage(bytes!));
+  // ENVELOPE needs the message's own header fields only, not its MIME tree.
+  const fieldsOf = () => (parsedMsg ? parsedMsg.root.fields : headerOf(bytes!).fields);
+  // The response line is built as an octet string (encoder.ts); message
+  // data goes out as the Buffers it was read into, not copied again.
+  const out: Buffer[] = [];
+  let line = '';
+  let first = true;
+  const add = (label: string, text: string) => {
+    line += first ? `${label} ${text}` : ` ${label} ${text}`;
+    first = false;
+  };
+  const addLiteral = (label: string, b: Buffer, prefix = '') => {
+    add(label, `${prefix}{${b.length}}\r\n`);
+    out.push(Buffer.from(line, 'latin1'), b);
+    line = '';
+  };
   for (const u of uids) {
     const info = mb.get(u);
     if (!info) continue; // expunged by another session; reported later
-    let data: Buffer | null = null;
+    bytes = null;
+    parsedMsg = undefined;
     if (needFull) {
-      data = await mb.read(u, { transient });
-      if (!data) continue;
+      bytes = await mb.read(u, readOpts);
+      if (!bytes) continue;
     } else if (needHeader) {
-      data = await mb.readHeader(u, { transient });
-      if (!data) continue;
+      bytes = await mb.readHeader(u, readOpts);
+      if (!bytes) continue;
     }
-    // Parsed only when an item needs the structure (BODY[] and RFC822 do not).
-    let parsedMsg: ParsedMessage | undefined;
-    const bytes = data;
-    const msgOf = (): ParsedMessage => (parsedMsg ??= parseMessage(bytes!));
-    // ENVELOPE needs the message's own header fields only, not its MIME tree.
-    const fieldsOf = () => (parsedMsg ? parsedMsg.root.fields : headerOf(bytes!).fields);
-    // The response line is built as an octet string (encoder.ts); message
-    // data goes out as the Buffers it was read into, not copied again.
-    const out: Buffer[] = [];
-    let line = `* ${s.seqOf(u)} FETCH (`;
-    let first = true;
-    const add = (label: string, text: string) => {
-      line += first ? `${label} ${text}` : ` ${label} ${text}`;
-      first = false;
-    };
-    const addLiteral = (label: string, b: Buffer, prefix = '') => {
-      add(label, `${prefix}{${b.length}}\r\n`);
-      out.push(Buffer.from(line, 'latin1'), b);
-      line = '';
-    };
+    out.length = 0;
+    line = `* ${s.seqOf(u)} FETCH (`;
+    first = true;
     let flagsSent = false;
     for (const it of items) {
       switch (it.kind) {
@@ -142,7 +150,7 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
           add('UID', String(u));
           break;
         case 'internaldate':
-          add('INTERNALDATE', `"${formatInternalDate(info.internalDate, info.internalDateZone)}"`);
+          add('INTERNALDATE', `"${formatInternalDate(info.internalTime ?? info.internalDate, info.internalDateZone)}"`);
           break;
         case 'size':
           add('RFC822.SIZE', String(info.size));
@@ -157,7 +165,7 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
           add('BODYSTRUCTURE', valueText(bodyStructure(msgOf(), true)));
           break;
         case 'rfc822':
-          addLiteral('RFC822', data!);
+          addLiteral('RFC822', bytes!);
           break;
         case 'rfc822.header':
           addLiteral('RFC822.HEADER', fetchSection(msgOf(), { part: [], kind: 'header' }));
@@ -166,7 +174,7 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
           addLiteral('RFC822.TEXT', fetchSection(msgOf(), { part: [], kind: 'text' }));
           break;
         case 'section': {
-          const b = it.spec!.part.length === 0 && it.spec!.kind === 'all' && needFull ? data! : fetchSection(msgOf(), it.spec!);
+          const b = it.spec!.part.length === 0 && it.spec!.kind === 'all' && needFull ? bytes! : fetchSection(msgOf(), it.spec!);
           const label = it.partial ? `${it.label}<${it.partial[0]}>` : it.label!;
           addLiteral(label, sliceFor(b, it.partial));
           break;

@@ -35,12 +35,12 @@ class UnixInfo implements MessageInfo {
     public uid: number,
     public flags: Set<string>,
     public recent: boolean,
-    private readonly dateMs: number,
+    public internalTime: number,
     public internalDateZone: number,
     public size: number,
   ) {}
   get internalDate(): Date {
-    return new Date(this.dateMs);
+    return new Date(this.internalTime);
   }
 }
 
