@@ -136,11 +136,25 @@ export class Pop3Session {
     await finished;
   }
 
+  /**
+   * The autologout timer runs out `ms` after the last command. It is set
+   * again only when the limit changes (login, then idle); otherwise it looks
+   * at lastActivity when it fires (a RETR of each of 50,000 messages cleared
+   * and set a timer per command).
+   */
   private arm(): void {
-    if (this.timer) clearTimeout(this.timer);
     const cfg = this.ctx.config;
     const ms = (this.state === 'auth' ? cfg.int('login-timeout') : cfg.int('pop-idle-timeout')) * 1000;
-    this.timer = setTimeout(() => void this.autologout(), ms);
+    if (this.timer && ms === this.timerMs) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(() => this.timerFired(), ms);
+  }
+  private timerMs = 0;
+  private timerFired(): void {
+    const left = this.lastActivity + this.timerMs - Date.now();
+    if (left > 0) this.timer = setTimeout(() => this.timerFired(), left);
+    else void this.autologout();
   }
   private async autologout(): Promise<void> {
     this.ctx.log.info(`Autologout user=${this.user ?? '???'} host=${this.host}`);
@@ -455,7 +469,7 @@ export class Pop3Session {
         if (arg.trim()) {
           const m = this.msg(arg);
           if (!m) return this.out('-ERR No such message\r\n');
-          return this.out(`+OK ${one(this.msgs.indexOf(m), m)}\r\n`);
+          return this.out(`+OK ${one(Number(arg.trim()) - 1, m)}\r\n`);
         }
         const lines: string[] = [];
         this.msgs.forEach((m, i) => {
@@ -486,7 +500,7 @@ export class Pop3Session {
         const m = this.msg(arg);
         if (!m) return this.out('-ERR No such message\r\n');
         m.deleted = true;
-        const n = this.msgs.indexOf(m) + 1;
+        const n = Number(arg.trim()); // msg() checked it: its number, not a search of the list per DELE
         if (n > this.last) this.last = n;
         return this.out('+OK Message deleted\r\n');
       }

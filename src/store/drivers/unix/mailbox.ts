@@ -623,14 +623,6 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
 
   // ------------------------------------------------------------- reading
 
-  private async freshen(): Promise<void> {
-    if (this.closed) throw new StoreError('Mailbox is closed');
-    if (!this.changedOnDisk()) return;
-    await this.withLock(false, () => {
-      if (this.changedOnDisk()) this.rescanForeign();
-    });
-  }
-
   /** Someone else changed the file: rescan, collect changes for the next sync. */
   private rescanForeign(): void {
     const before = this.snap;
@@ -705,9 +697,9 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     return this.presentUid(uid, true, opts?.transient ? this.outScratch : undefined);
   }
   private async presentUid(uid: number, headerOnly: boolean, into?: Scratch): Promise<Buffer | null> {
-    if (!this.sharedHeld) await this.freshen();
-    if (this.t.find(uid) < 0) return null;
-    // The row is looked up again under the lock: a rescan there may have moved it.
+    if (this.closed) throw new StoreError('Mailbox is closed');
+    // The row is looked up under the shared lock, which first rescans if the
+    // file changed (one fstat per burst of reads, not one more per message).
     return this.withShared(() => {
       const i = this.t.find(uid);
       return i < 0 ? null : this.present(i, headerOnly, into);
@@ -741,7 +733,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
         setImmediate(() => {
           if (this.shared === burst) this.releaseShared();
         });
-        // Changed since freshen() or the last burst: rescan under the lock; offsets are now current.
+        // Changed since the last burst: rescan under the lock; offsets are now current.
         if (this.changedOnDisk()) this.rescanForeign();
       })();
       burst.ready.catch(() => {
