@@ -513,13 +513,17 @@ export class ImapSession {
     const unchanged = now.length === this.view.length && (now.length === 0 || now[now.length - 1] === this.view[this.view.length - 1]);
     const current = unchanged ? undefined : new Set(now);
     if (allowExpunge && current) {
-      // Report every UID in our view that no longer exists (ours or others' expunges).
+      // Report every UID in our view that no longer exists (ours or others'
+      // expunges), from the last so each number is still right when sent;
+      // then the view without them, made once (a splice each was quadratic).
+      let gone = false;
       for (let i = this.view.length - 1; i >= 0; i--) {
         if (!current.has(this.view[i])) {
           await this.untagged(`${i + 1} EXPUNGE`);
-          this.view.splice(i, 1);
+          gone = true;
         }
       }
+      if (gone) this.view = this.view.filter((u) => current.has(u));
     }
     for (const uid of ch.flagsChanged) {
       const seq = this.seqOf(uid);

@@ -1,10 +1,15 @@
 /**
  * Crash safety for in-place rewrites (beyond UW): before bytes of a mailbox
- * are overwritten, the region [start, end of file) is copied to a journal
- * file next to the mailbox and fsync'd; the rewrite reads its input from the
- * journal, so no byte is ever read after being overwritten. If the process
- * dies half-way, the next open finds the journal and rolls the mailbox back
- * to exactly its previous content.
+ * are overwritten they are copied to a journal file next to the mailbox and
+ * fsync'd; the rewrite reads its input from the journal, so no byte is ever
+ * read after being overwritten. The journal saves [start, end): by default
+ * to the end of the file; a rewrite that shrinks the file (an expunge) saves
+ * only as far as it will write, extends the journal (synced, then its header
+ * updated and synced) before writing past that, and marks the journal done
+ * with the new size (synced) before cutting the file, whose tail was never
+ * saved. If the process dies half-way, the next open finds the journal and
+ * rolls the mailbox back to exactly its previous content — or, when the
+ * journal is marked done, finishes the cut.
  *
  * Appends keep a small journal of their own at the same place, made once and
  * then reused: before new bytes are written it records the old size, the new
@@ -65,10 +70,37 @@ export interface Journal {
   fd: number;
   start: number;
   oldSize: number;
-  /** Read region bytes (offsets relative to the mailbox file). */
+  /** [start, end) is saved: bytes from `end` on must not be overwritten (extend first). */
+  readonly end: number;
+  /** Read saved bytes (offsets relative to the mailbox file, below `end`). */
   read(buf: Buffer, off: number, len: number, pos: number): number;
+  /** Save the mailbox's bytes up to `to` (at most the old size), synced before it returns. */
+  extend(to: number): void;
+  /**
+   * The new content is written and the mailbox fsync'd: record (synced) that
+   * the file is to end at `size`. From here a crash completes the rewrite.
+   */
+  done(size: number): void;
   /** The rewrite finished and was fsync'd: remove the journal. */
   commit(): void;
+}
+
+function headerText(start: number, oldSize: number, end: number, doneSize?: number): Buffer {
+  const header = Buffer.alloc(HEADER, 0x20);
+  header.write(`${MAGIC} ${start} ${oldSize} ${doneSize === undefined ? end : `D ${doneSize}`}\n`, 'latin1'); // at most 55 bytes up to 10 TB
+  return header;
+}
+
+/** Copy the mailbox's [from, to) into the journal at its place. */
+function save(fd: number, jfd: number, start: number, from: number, to: number): void {
+  const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, to - from)));
+  let pos = from;
+  while (pos < to) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos);
+    if (n <= 0) throw new Error('short read while journalling');
+    writeSync(jfd, buf, 0, n, HEADER + (pos - start));
+    pos += n;
+  }
 }
 
 /**
@@ -86,24 +118,14 @@ function openJournal(mailbox: string, fd: number, suffix: string, flags: string 
   }
 }
 
-/** Save [start, oldSize) of the mailbox `fd` into a journal. */
-export function beginJournal(mailbox: string, fd: number, start: number, oldSize: number): Journal {
+/** Save [start, end) of the mailbox `fd` (end: the old size unless told) into a journal. */
+export function beginJournal(mailbox: string, fd: number, start: number, oldSize: number, end = oldSize): Journal {
+  end = Math.max(start, Math.min(end, oldSize));
   const { path, jfd } = openJournal(mailbox, fd, '.tmp', 'w+');
   const tmp = `${path}.tmp`;
   try {
-    const header = Buffer.alloc(HEADER, 0x20);
-    header.write(`${MAGIC} ${start} ${oldSize}\n`, 'latin1');
-    writeSync(jfd, header, 0, HEADER, 0);
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let pos = start;
-    let out = HEADER;
-    while (pos < oldSize) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, oldSize - pos), pos);
-      if (n <= 0) throw new Error('short read while journalling');
-      writeSync(jfd, buf, 0, n, out);
-      pos += n;
-      out += n;
-    }
+    writeSync(jfd, headerText(start, oldSize, end), 0, HEADER, 0);
+    save(fd, jfd, start, start, end);
     fsyncSync(jfd);
     renameSync(tmp, path);
     fsyncDir(path);
@@ -120,7 +142,23 @@ export function beginJournal(mailbox: string, fd: number, start: number, oldSize
     fd: jfd,
     start,
     oldSize,
-    read: (b, off, len, pos) => readSync(jfd, b, off, len, HEADER + (pos - start)),
+    get end() {
+      return end;
+    },
+    read: (b, off, len, pos) => readSync(jfd, b, off, Math.min(len, end - pos), HEADER + (pos - start)),
+    extend(to: number) {
+      to = Math.min(to, oldSize);
+      if (to <= end) return;
+      save(fd, jfd, start, end, to);
+      fdatasyncSync(jfd); // the bytes first, then the header that counts them
+      writeSync(jfd, headerText(start, oldSize, to), 0, HEADER, 0);
+      fdatasyncSync(jfd);
+      end = to;
+    },
+    done(size: number) {
+      writeSync(jfd, headerText(start, oldSize, end, size), 0, HEADER, 0);
+      fdatasyncSync(jfd);
+    },
     commit() {
       closeSync(jfd);
       unlinkSync(path);
@@ -163,22 +201,31 @@ function recoverFrom(path: string, fd: number): boolean {
   try {
     const header = preadFully(jfd, APPEND_HEADER, 0).toString('latin1');
     if (header.startsWith(APPEND_MAGIC)) return recoverAppend(path, fd, header);
-    const m = new RegExp(`^${MAGIC} (\\d+) (\\d+)\\n`).exec(header);
+    // "start oldSize" (the whole tail saved), "start oldSize end", or "start oldSize D size" once the new content was synced.
+    const m = new RegExp(`^${MAGIC} (\\d+) (\\d+)(?: (\\d+)| D (\\d+))?\\n`).exec(header);
     const jsize = fstatSync(jfd).size;
     if (!m) throw new Error(`damaged journal ${path}`);
     const start = Number(m[1]);
     const oldSize = Number(m[2]);
-    if (jsize - HEADER !== oldSize - start) throw new Error(`incomplete journal ${path}`);
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let pos = start;
-    while (pos < oldSize) {
-      const n = readSync(jfd, buf, 0, Math.min(buf.length, oldSize - pos), HEADER + (pos - start));
-      if (n <= 0) break;
-      writeSync(fd, buf, 0, n, pos);
-      pos += n;
+    const end = m[3] === undefined ? oldSize : Number(m[3]);
+    if (m[4] !== undefined) {
+      // The rewrite was complete and synced: only the cut of the old tail may be missing.
+      ftruncateSync(fd, Number(m[4]));
+      fsyncSync(fd);
+    } else {
+      // Bytes past `end` may be an extension that was never counted: not used.
+      if (end < start || end > oldSize || jsize - HEADER < end - start) throw new Error(`incomplete journal ${path}`);
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let pos = start;
+      while (pos < end) {
+        const n = readSync(jfd, buf, 0, Math.min(buf.length, end - pos), HEADER + (pos - start));
+        if (n <= 0) break;
+        writeSync(fd, buf, 0, n, pos);
+        pos += n;
+      }
+      ftruncateSync(fd, oldSize);
+      fsyncSync(fd);
     }
-    ftruncateSync(fd, oldSize);
-    fsyncSync(fd);
   } finally {
     closeSync(jfd);
   }

@@ -8,7 +8,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, openSync, closeSync, readFileSync, writeSync, ftruncateSync, copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { beginAppend, journalPath, recoverJournal } from '../../../src/store/journal.js';
+import { beginAppend, beginJournal, journalPath, recoverJournal } from '../../../src/store/journal.js';
 
 let dir: string;
 afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
@@ -78,5 +78,92 @@ describe('append journal', () => {
     expect(readFileSync(journalPath(p), 'latin1')).toMatch(/^UWAPPEND1 idle\n/);
     expect(reopen(p)).toBe(false);
     expect(readFileSync(p, 'latin1')).toBe(OLD + NEW.toString('latin1').repeat(3));
+  });
+});
+
+describe('rewrite journal saving only what is overwritten', () => {
+  const SIZE = 3000;
+  const old = Buffer.from(Array.from({ length: SIZE }, (_, i) => 65 + (i % 26)));
+  function box(): { p: string; fd: number } {
+    dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const p = join(dir, 'box');
+    writeFileSync(p, old);
+    return { p, fd: openSync(p, 'r+') };
+  }
+  const header = (p: string) => readFileSync(journalPath(p), 'latin1').slice(0, 64).trimEnd();
+
+  it('saves [start, end) and grows it (bytes synced before the header counts them)', () => {
+    const { p, fd } = box();
+    const j = beginJournal(p, fd, 100, SIZE, 600);
+    expect(j.end).toBe(600);
+    expect(header(p)).toBe('UWJOURNAL1 100 3000 600');
+    expect(readFileSync(journalPath(p)).length).toBe(64 + 500);
+    j.extend(5000); // capped at the old size
+    expect(j.end).toBe(SIZE);
+    expect(header(p)).toBe('UWJOURNAL1 100 3000 3000');
+    const b = Buffer.alloc(10);
+    expect(j.read(b, 0, 10, 2500)).toBe(10);
+    expect(b.equals(old.subarray(2500, 2510))).toBe(true);
+    j.commit();
+    closeSync(fd);
+    expect(existsSync(journalPath(p))).toBe(false);
+  });
+
+  it('rolls back an interrupted shrinking rewrite: the saved part put back, the unsaved tail never touched', () => {
+    const { p, fd } = box();
+    beginJournal(p, fd, 100, SIZE, 1200);
+    writeSync(fd, Buffer.alloc(1100, 0x2a), 0, 1100, 100); // the rewrite wrote [100, 1200) and died
+    closeSync(fd);
+    expect(reopen(p)).toBe(true);
+    expect(readFileSync(p).equals(old)).toBe(true);
+    expect(existsSync(journalPath(p))).toBe(false);
+  });
+
+  it('ignores journal bytes past the counted end (an extension that died before its header was written)', () => {
+    const { p, fd } = box();
+    beginJournal(p, fd, 0, SIZE, 1000);
+    const jfd = openSync(journalPath(p), 'r+');
+    writeSync(jfd, Buffer.alloc(500, 0x21), 0, 500, 64 + 1000); // uncounted, and not the mailbox's bytes
+    closeSync(jfd);
+    writeSync(fd, Buffer.alloc(1000, 0x2a), 0, 1000, 0);
+    closeSync(fd);
+    expect(reopen(p)).toBe(true);
+    expect(readFileSync(p).equals(old)).toBe(true);
+  });
+
+  it('completes the cut when the journal was marked done, however far the cut got', () => {
+    for (const cut of [false, true]) {
+      const { p, fd } = box();
+      const j = beginJournal(p, fd, 100, SIZE, 900);
+      writeSync(fd, Buffer.alloc(700, 0x2a), 0, 700, 100); // new content [100, 800)
+      j.done(800);
+      expect(header(p)).toBe('UWJOURNAL1 100 3000 D 800');
+      if (cut) ftruncateSync(fd, 800);
+      closeSync(fd);
+      expect(reopen(p)).toBe(true);
+      const now = readFileSync(p);
+      expect(now.length).toBe(800);
+      expect(now.subarray(0, 100).equals(old.subarray(0, 100))).toBe(true);
+      expect(now.subarray(100).equals(Buffer.alloc(700, 0x2a))).toBe(true);
+      expect(existsSync(journalPath(p))).toBe(false);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('still reads a journal in the earlier two-number form (the whole tail saved)', () => {
+    const { p, fd } = box();
+    const j = beginJournal(p, fd, 0, SIZE);
+    expect(header(p)).toBe('UWJOURNAL1 0 3000 3000');
+    const jfd = openSync(journalPath(p), 'r+');
+    const h = Buffer.alloc(64, 0x20);
+    h.write('UWJOURNAL1 0 3000\n', 'latin1');
+    writeSync(jfd, h, 0, 64, 0);
+    closeSync(jfd);
+    writeSync(fd, Buffer.alloc(SIZE, 0x2a), 0, SIZE, 0);
+    ftruncateSync(fd, 10);
+    closeSync(fd);
+    void j;
+    expect(reopen(p)).toBe(true);
+    expect(readFileSync(p).equals(old)).toBe(true);
   });
 });

@@ -14,7 +14,7 @@ import type { DriverContext } from '../../driver.js';
 import { scanMailbox, scanTable, addRange, type ScannedMessage } from './scan.js';
 import { pseudoMessage, statusBlock, appendBlock, pad10, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
-import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
+import { beginAppend, beginJournal, recoverJournal, type Journal } from '../../journal.js';
 import { loadScan, saveScan } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
 import { prepareForMbox } from './convert.js';
@@ -22,6 +22,8 @@ import { prepareForMbox } from './convert.js';
 export { MAX_KEYWORDS };
 /** Crash tests only: die (SIGKILL) after this many bytes of a rewrite are written. */
 const CRASH_AT = Number(process.env.UWIMAP_TEST_CRASH_AFTER_BYTES ?? 0);
+/** Test hook: kill the process after a rewrite marked its journal done ('done') or cut the file ('cut'). */
+const CRASH_STAGE = process.env.UWIMAP_TEST_CRASH_AT_STAGE ?? '';
 const SYSTEM_BITS = SEEN | DELETED | FLAGGED | ANSWERED | DRAFT;
 const SYSTEM = new Set(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft']);
 
@@ -167,6 +169,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   /** The keyword list changed: flag sets made for the old one no longer apply. */
   private keywordsChanged(): void {
     this.flagSets.clear();
+    this.blockMemo.table = undefined;
   }
   private statusAt(i: number): StatusFlags {
     return toStatus(this.flagsAt(i), (this.t.sys[i] & OLD) !== 0, this.kw);
@@ -409,7 +412,13 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     const needPseudo = this.pseudo !== undefined || kept === 0;
     const start = startIdx <= 0 ? 0 : t.start[startIdx];
     const oldSize = this.snap.size;
-    const journal = beginJournal(this.path, this.fd, start, oldSize);
+    // The journal saves what will be overwritten: about the bytes of the
+    // messages kept (an expunge of half the messages saves half the tail).
+    // New status blocks may make it more: the journal is extended before any
+    // write would pass its end.
+    let estimate = start + 4096;
+    for (let i = Math.max(0, startIdx); i < n; i++) if (!drop.has(t.uid[i])) estimate += t.next[i] - t.start[i];
+    const journal = beginJournal(this.path, this.fd, start, oldSize, estimate);
     // Output goes through one reused buffer, and old bytes are read straight
     // into it: no Buffer per message part (for a 250 MB mailbox that was
     // twice its size in garbage, and most of the peak memory of a rewrite).
@@ -417,6 +426,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     let olen = 0;
     let pos = start; // the file offset of ob[0]; pos + olen is where the next byte goes
     const flush = () => {
+      if (pos + olen > journal.end) journal.extend(Math.max(pos + olen, journal.end + (8 << 20)));
       let w = 0;
       while (w < olen) {
         const n = CRASH_AT > 0 ? Math.min(olen - w, Math.max(1, CRASH_AT - (pos + w - start))) : olen - w;
@@ -435,12 +445,15 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       room(text.length);
       olen += ob.write(text, olen, 'latin1');
     };
-    // The old bytes of [from, from + n) into the output: from the journal when they lie in the rewritten part.
+    // The old bytes of [from, from + n) into the output: from the journal when
+    // they lie in the part it saved (which may have been overwritten), else
+    // from the mailbox (never written: writes stay below the journal's end).
     const copyIn = (from: number, n: number) => {
       room(n);
-      const src = from >= start;
       for (let p = 0; p < n; ) {
-        const got = src ? journal.read(ob, olen + p, n - p, from + p) : readSync(this.fd, ob, olen + p, n - p, from + p);
+        const at = from + p;
+        const saved = at >= start && at < journal.end;
+        const got = saved ? journal.read(ob, olen + p, Math.min(n - p, journal.end - at), at) : readSync(this.fd, ob, olen + p, n - p, at);
         if (got <= 0) throw new Error('short read during rewrite');
         p += got;
       }
@@ -465,6 +478,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     let known = true;
     let expectAt = -1;
     let firstWritten = -1;
+    let finishing = false;
     try {
       if (startIdx <= 0 && needPseudo) {
         const date = this.pseudo && !Number.isNaN(this.pseudo.date) ? new Date(this.pseudo.date) : new Date();
@@ -500,16 +514,27 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
         }
       }
       flush();
+      if (journal.end < oldSize) {
+        // The old tail was not saved: the new content is made durable and the
+        // journal says where the file ends before the tail is cut.
+        fsyncSync(this.fd);
+        journal.done(pos);
+        finishing = true;
+        if (CRASH_STAGE === 'done') process.kill(process.pid, 'SIGKILL');
+      }
       ftruncateSync(this.fd, pos);
+      if (CRASH_STAGE === 'cut') process.kill(process.pid, 'SIGKILL');
       fsyncSync(this.fd);
       journal.commit();
     } catch (e) {
-      // Put the old bytes back before giving up.
-      try {
-        copyBack(journal, this.fd, start, oldSize);
-        journal.commit();
-      } catch {
-        /* the journal stays; the next open rolls back */
+      // Put the old bytes back before giving up (once marked done, the next open completes the cut instead).
+      if (!finishing) {
+        try {
+          copyBack(journal, this.fd, start, oldSize);
+          journal.commit();
+        } catch {
+          /* the journal stays; the next open rolls back */
+        }
       }
       throw mapErr(e, this.name);
     }
@@ -585,7 +610,31 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     this.snap = this.snapshot();
   }
 
+  /**
+   * Whether message i's stored status block says what it should. The answer
+   * for each combination of stored values and flags is worked out once (a
+   * STORE checks all 50,000 messages of a mailbox, which share a handful).
+   */
   private blockMatches(i: number, first: boolean): boolean {
+    const t = this.t;
+    if (t.xuid[i] !== t.uid[i]) return false;
+    if (first && !this.pseudo && !this.headerCurrent(t.headImapBase)) return false;
+    const m = this.blockMemo;
+    if (m.table !== t) {
+      m.table = t;
+      m.known.clear();
+    }
+    const key = `${t.status[i]} ${t.xstatus[i]} ${t.xkeywords[i]} ${t.sys[i]} ${t.kw[i]}`;
+    let ok = m.known.get(key);
+    if (ok === undefined) {
+      ok = this.storedFlagsMatch(i);
+      if (m.known.size >= 4096) m.known.clear();
+      m.known.set(key, ok);
+    }
+    return ok;
+  }
+  private readonly blockMemo: { table?: MessageTable; known: Map<string, boolean> } = { known: new Map() };
+  private storedFlagsMatch(i: number): boolean {
     const t = this.t;
     const want = this.statusAt(i);
     const st = t.str(t.status[i]) ?? '';
@@ -593,9 +642,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     const x = t.str(t.xstatus[i]) ?? '';
     const xOk = x.includes('D') === want.deleted && x.includes('F') === want.flagged && x.includes('A') === want.answered && x.includes('T') === want.draft;
     const kwOk = (t.str(t.xkeywords[i]) ?? '').split(/\s+/).filter((k) => this.kw.includes(k)).sort().join(' ') === [...want.keywords].sort().join(' ');
-    const uidOk = t.xuid[i] === t.uid[i];
-    const baseOk = !first || !!this.pseudo || this.headerCurrent(t.headImapBase);
-    return statusOk && xOk && kwOk && uidOk && baseOk;
+    return statusOk && xOk && kwOk;
   }
   private pseudoMatches(): boolean {
     return this.headerCurrent(this.pseudo?.ximap);
@@ -1010,11 +1057,12 @@ function lockShNb(fd: number): boolean {
   return posix.flockSync(fd, posix.LOCK_SH | posix.LOCK_NB);
 }
 
-function copyBack(j: { read(b: Buffer, o: number, l: number, p: number): number }, fd: number, start: number, oldSize: number): void {
+/** Roll back: the saved bytes [start, journal end) back in place, the file at its old size. */
+function copyBack(j: Journal, fd: number, start: number, oldSize: number): void {
   const buf = Buffer.allocUnsafe(1 << 20);
   let pos = start;
-  while (pos < oldSize) {
-    const n = j.read(buf, 0, Math.min(buf.length, oldSize - pos), pos);
+  while (pos < j.end) {
+    const n = j.read(buf, 0, Math.min(buf.length, j.end - pos), pos);
     if (n <= 0) break;
     writeSync(fd, buf, 0, n, pos);
     pos += n;

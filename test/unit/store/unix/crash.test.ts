@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync, existsSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { unixDriver } from '../../../../src/store/drivers/unix/index.js';
@@ -81,4 +81,33 @@ describe('crash safety of unix rewrites', () => {
       else expect(v.count).toBe(N / 2);
     });
   }
+  it('an expunge saves only what it overwrites, and a crash after its new content was synced completes it', async () => {
+    for (const stage of ['done', 'cut']) {
+      dir = mkdtempSync(join(tmpdir(), 'uw-crash-'));
+      chmodSync(dir, 0o1777);
+      const path = join(dir, 'box');
+      const script = join(dir, 'child.mjs');
+      writeFileSync(script, CHILD);
+      const mod = new URL('../../../../dist/store/drivers/unix/index.js', import.meta.url).pathname;
+      seed(path);
+      await (await unixDriver.open(path, 'box', ctx())).close();
+      const size = statSync(path).size;
+      const r = spawnSync(process.execPath, [script, mod, path, dir, 'expunge'], { env: { ...process.env, UWIMAP_TEST_CRASH_AT_STAGE: stage } });
+      expect(r.signal).toBe('SIGKILL');
+      // The journal held about the half that was rewritten, not the whole tail, and says where the file ends.
+      const journal = join(dir, '.box.uwjournal');
+      const m = /^UWJOURNAL1 (\d+) (\d+) D (\d+)\n/.exec(readFileSync(journal, 'latin1'))!;
+      expect(Number(m[2])).toBe(size);
+      const saved = statSync(journal).size - 64;
+      expect(saved).toBeLessThan(size - Number(m[1])); // not the whole tail
+      expect(saved).toBeLessThanOrEqual(Number(m[3]) - Number(m[1]) + 4096); // what was rewritten, and a little room
+      rmSync(`${path}.lock`, { force: true });
+      const v = await verify(path);
+      expect(v.count).toBe(N / 2);
+      expect(statSync(path).size).toBe(Number(m[3]));
+      expect(existsSync(journal)).toBe(false);
+      rmSync(dir, { recursive: true, force: true });
+      dir = '';
+    }
+  });
 });
