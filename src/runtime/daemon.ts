@@ -17,6 +17,7 @@ import type { Authenticator, Identity } from '../auth/types.js';
 import type { Store } from '../store/types.js';
 import { createAuthenticator } from '../auth/index.js';
 import { createStore } from '../store/index.js';
+import { settleJournalRemovals } from '../store/journal.js';
 
 export type Program = 'imapd' | 'ipop3d' | 'ipop2d';
 export type TerminateReason = 'terminated' | 'hangup';
@@ -146,6 +147,7 @@ export async function runDaemon(program: Program, runner: SessionRunner, argv = 
   }
   await runner(conn, ctx);
   await conn.close();
+  await settleJournalRemovals();
   // One process, one connection: whatever else is pending (stdin still open,
   // timers) must not keep the process alive once the session is over.
   process.exit(process.exitCode ?? 0);

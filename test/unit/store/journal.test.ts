@@ -8,7 +8,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, openSync, closeSync, readFileSync, writeSync, ftruncateSync, copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { beginAppend, beginJournal, journalPath, recoverJournal } from '../../../src/store/journal.js';
+import { beginAppend, beginJournal, journalPath, recoverJournal, settleJournalRemovals } from '../../../src/store/journal.js';
 
 let dir: string;
 afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
@@ -107,6 +107,19 @@ describe('rewrite journal saving only what is overwritten', () => {
     j.commit();
     closeSync(fd);
     expect(existsSync(journalPath(p))).toBe(false);
+  });
+
+  it('is removed by renaming it aside and freeing it in the background; a leftover from a process that exited first goes at the next open', async () => {
+    const { p, fd } = box();
+    beginJournal(p, fd, 0, SIZE).commit();
+    expect(existsSync(journalPath(p))).toBe(false); // gone under its name at once
+    await settleJournalRemovals();
+    expect(existsSync(journalPath(p) + '.old')).toBe(false);
+    writeFileSync(journalPath(p) + '.old', 'left behind');
+    closeSync(fd);
+    expect(reopen(p)).toBe(false);
+    expect(existsSync(journalPath(p) + '.old')).toBe(false);
+    expect(readFileSync(p).equals(old)).toBe(true);
   });
 
   it('rolls back an interrupted shrinking rewrite: the saved part put back, the unsaved tail never touched', () => {
