@@ -8,13 +8,34 @@
 import { PRIVATE_HEADERS } from './scan.js';
 
 export function prepareForMbox(data: Buffer): { header: Buffer; body: Buffer } {
-  // Normalise: drop CRs, NUL → 0x80.
+  // Normalise: drop CRs, NUL → 0x80. The bytes are copied once and then
+  // worked on in place, run by run between the CRs and NULs that indexOf
+  // (memchr) finds: a loop over every byte cost a second per 250 MB COPY.
   const clean = Buffer.allocUnsafe(data.length + 1);
+  data.copy(clean, 0);
+  const len = data.length;
   let n = 0;
-  for (let i = 0; i < data.length; i++) {
-    const c = data[i];
-    if (c === 13) continue;
-    clean[n++] = c === 0 ? 0x80 : c;
+  let p = 0;
+  let nextCr = -1;
+  let nextNul = -1;
+  while (p < len) {
+    if (nextCr < p) {
+      nextCr = clean.indexOf(13, p);
+      if (nextCr < 0 || nextCr >= len) nextCr = len;
+    }
+    if (nextNul < p) {
+      nextNul = clean.indexOf(0, p);
+      if (nextNul < 0 || nextNul >= len) nextNul = len;
+    }
+    const q = Math.min(nextCr, nextNul);
+    if (q > p) {
+      if (n !== p) clean.copyWithin(n, p, q);
+      n += q - p;
+      p = q;
+      continue;
+    }
+    if (clean[p] === 0) clean[n++] = 0x80; // else a CR: dropped
+    p++;
   }
   if (n === 0 || clean[n - 1] !== 10) clean[n++] = 10;
   const text = clean.subarray(0, n);
@@ -33,7 +54,8 @@ export function prepareForMbox(data: Buffer): { header: Buffer; body: Buffer } {
     let nl = headerRaw.indexOf(10, off);
     if (nl < 0) nl = headerRaw.length - 1;
     const line = headerRaw.subarray(off, nl + 1);
-    const colon = line.indexOf(0x3a);
+    const first = line[0] | 0x20; // every private header name begins with s or x
+    const colon = first === 0x73 || first === 0x78 ? line.indexOf(0x3a) : -1;
     if (colon > 0 && PRIVATE_HEADERS.includes(line.subarray(0, colon).toString('latin1').toLowerCase())) header.push(Buffer.from('X-Original-', 'latin1'));
     if (line.length >= 5 && line.subarray(0, 5).toString('latin1') === 'From ') header.push(Buffer.from('>', 'latin1'));
     header.push(line);

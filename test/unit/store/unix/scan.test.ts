@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, fstatSync } fr
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { scanMailbox, scanTable } from '../../../../src/store/drivers/unix/scan.js';
+import { prepareForMbox } from '../../../../src/store/drivers/unix/convert.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -82,6 +83,40 @@ describe('presenting stored messages as IMAP sees them', () => {
       }
     } finally {
       await mb.close();
+    }
+  });
+});
+
+describe('preparing a message for the mbox (prepareForMbox)', () => {
+  const prep = (s: string) => {
+    const { header, body } = prepareForMbox(Buffer.from(s, 'latin1'));
+    return [header.toString('latin1'), body.toString('latin1')];
+  };
+  it('drops every CR (pairs, bare, runs), turns NUL into 0x80 and ends with a line feed', () => {
+    expect(prep('Subject: a\r\nX: b\rc\r\r\n\r\nbo\0dy\r\nend')).toEqual(['Subject: a\nX: bc\n', 'bo\u0080dy\nend\n']);
+    expect(prep('\0\0\r\r')).toEqual(['\u0080\u0080\n', '']);
+    expect(prep('')).toEqual(['', '']);
+    expect(prep('\r\n\r\nbody only')).toEqual(['', '\nbody only\n']);
+  });
+  it('renames private headers in any case anywhere in the header, and quotes From lines', () => {
+    expect(prep('STATUS: RO\nSubject: s\nx-uid: 5\nX-Keywords: a\nXStatus: no\nFrom me\n\nFrom you\nFromage\n')).toEqual([
+      'X-Original-STATUS: RO\nSubject: s\nX-Original-x-uid: 5\nX-Original-X-Keywords: a\nXStatus: no\n>From me\n',
+      '>From you\nFromage\n',
+    ]);
+  });
+  it('gives what a byte-by-byte conversion gives, over 20,000 random messages', () => {
+    const pieces = ['\r\n', '\n', '\r', '\0', 'From x', 'Status: RO\r\n', 'x-imap: 1\r\n', 'Subject: hi', ' ', 'a', '\u00e9', '\n\n', '\r\n\r\n'];
+    let seed = 5;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let k = 0; k < 20000; k++) {
+      let s = '';
+      for (let i = Math.floor(rnd() * 30); i > 0; i--) s += pieces[Math.floor(rnd() * pieces.length)];
+      const { header, body } = prepareForMbox(Buffer.from(s, 'latin1'));
+      let clean = s.replace(/\r/g, '').replace(/\0/g, '\u0080');
+      if (!clean.endsWith('\n')) clean += '\n';
+      // Without the From quoting and renaming, header + blank line + body is the cleaned text.
+      const joined = (header.toString('latin1') + (body.length || clean.includes('\n\n') || clean.startsWith('\n') ? '\n' : '') + body.toString('latin1')).replace(/^>From /gm, 'From ').replace(/^X-Original-/gm, '');
+      expect(joined).toBe(clean);
     }
   });
 });
