@@ -46,19 +46,24 @@ async function verify(path: string): Promise<{ count: number; flagged: number }>
   return { count: msgs.length, flagged };
 }
 
+/** A fresh directory with the seeded mailbox (UIDs assigned) and the child script that rewrites it. */
+async function mailboxWithUids(): Promise<{ path: string; script: string; mod: string; size: number }> {
+  dir = mkdtempSync(join(tmpdir(), 'uw-crash-'));
+  chmodSync(dir, 0o1777);
+  const path = join(dir, 'box');
+  const script = join(dir, 'child.mjs');
+  writeFileSync(script, CHILD);
+  const mod = new URL('../../../../dist/store/drivers/unix/index.js', import.meta.url).pathname;
+  seed(path);
+  // Assign UIDs once (a first read-write open writes X-IMAPbase / X-UID).
+  await (await unixDriver.open(path, 'box', ctx())).close();
+  return { path, script, mod, size: statSync(path).size };
+}
+
 describe('crash safety of unix rewrites', () => {
   for (const op of ['flags', 'expunge'] as const) {
     it(`kill -9 during ${op} at many points loses nothing`, async () => {
-      dir = mkdtempSync(join(tmpdir(), 'uw-crash-'));
-      chmodSync(dir, 0o1777);
-      const path = join(dir, 'box');
-      const script = join(dir, 'child.mjs');
-      writeFileSync(script, CHILD);
-      const mod = new URL('../../../../dist/store/drivers/unix/index.js', import.meta.url).pathname;
-      seed(path);
-      // Assign UIDs once (a first read-write open writes X-IMAPbase / X-UID).
-      await (await unixDriver.open(path, 'box', ctx())).close();
-      const size = statSync(path).size;
+      const { path, script, mod, size } = await mailboxWithUids();
       // The expunge rewrite writes about half the file; the flag rewrite all of it.
       const span = op === 'flags' ? size : Math.floor(size / 2);
       for (const at of [1, 100, 4096, Math.floor(span / 3), Math.floor(span / 2), span - 200]) {
@@ -83,15 +88,7 @@ describe('crash safety of unix rewrites', () => {
   }
   it('an expunge saves only what it overwrites, and a crash after its new content was synced completes it', async () => {
     for (const stage of ['done', 'cut']) {
-      dir = mkdtempSync(join(tmpdir(), 'uw-crash-'));
-      chmodSync(dir, 0o1777);
-      const path = join(dir, 'box');
-      const script = join(dir, 'child.mjs');
-      writeFileSync(script, CHILD);
-      const mod = new URL('../../../../dist/store/drivers/unix/index.js', import.meta.url).pathname;
-      seed(path);
-      await (await unixDriver.open(path, 'box', ctx())).close();
-      const size = statSync(path).size;
+      const { path, script, mod, size } = await mailboxWithUids();
       const r = spawnSync(process.execPath, [script, mod, path, dir, 'expunge'], { env: { ...process.env, UWIMAP_TEST_CRASH_AT_STAGE: stage } });
       expect(r.signal).toBe('SIGKILL');
       // The journal held about the half that was rewritten, not the whole tail, and says where the file ends.
