@@ -48,6 +48,55 @@ export function parseHeaderFields(buf: Buffer, start: number, end: number): Head
   return out;
 }
 
+/**
+ * The fields named `name` (lower case) in the header block [start, end):
+ * what parseHeaderFields gives, filtered by name, but without making a
+ * name string or an object for every other field (SEARCH FROM over 50,000
+ * headers).
+ */
+export function fieldsNamed(buf: Buffer, start: number, end: number, name: string): HeaderField[] {
+  const out: HeaderField[] = [];
+  const want = Buffer.from(name, 'latin1');
+  const n = want.length;
+  let pos = start;
+  let cur: HeaderField | undefined; // the field being continued, when it is one of ours
+  let inField = false; // a field (ours or not) is being continued
+  while (pos < end) {
+    let nl = buf.indexOf(10, pos);
+    if (nl < 0 || nl >= end) nl = end - 1;
+    const lineEnd = nl + 1;
+    const c = buf[pos];
+    if ((c === 0x20 || c === 0x09) && inField) {
+      if (cur) cur.end = lineEnd;
+    } else {
+      let colon = -1;
+      for (let i = pos; i < nl; i++) {
+        const b = buf[i];
+        if (b === 0x3a) {
+          colon = i;
+          break;
+        }
+        if (b <= 0x20 || b >= 0x7f) break;
+      }
+      inField = colon > pos;
+      cur = undefined;
+      if (inField && colon - pos === n) {
+        let same = true;
+        for (let k = 0; k < n && same; k++) {
+          const b = buf[pos + k];
+          same = (b >= 0x41 && b <= 0x5a ? b + 32 : b) === want[k];
+        }
+        if (same) {
+          cur = { name, start: pos, end: lineEnd, valueStart: colon + 1 };
+          out.push(cur);
+        }
+      }
+    }
+    pos = lineEnd;
+  }
+  return out;
+}
+
 /** The unfolded value: CRLF (and bare LF) before whitespace removed, leading whitespace trimmed. */
 export function fieldValue(buf: Buffer, f: HeaderField): string {
   // One line (most fields): trimmed by offsets, no regular expressions.

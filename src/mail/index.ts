@@ -10,4 +10,4 @@ export { formatInternalDate, parseInternalDate, parseRfc5322Date, parseSearchDat
 export { compileSearch, needsMessageData, parseSequenceSet, inSequenceSet, type SearchContext } from './search.js';
 export { sortMessages, threadMessages, baseSubject, type SortInput } from './sort.js';
 export type { ImapValue, SearchKey, SearchMessage, SortCriterion, SortKey, ThreadNode, NumberRanges } from './types.js';
-export { parseHeaderFields, fieldValue } from './header.js';
+export { parseHeaderFields, fieldsNamed, fieldValue } from './header.js';

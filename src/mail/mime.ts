@@ -4,7 +4,7 @@
  * with odd boundaries, a missing final boundary, message/rfc822 and
  * message/global with their own trees. Never throws.
  */
-import { parseHeaderFields, fieldValue, firstField, parseParams, type HeaderField } from './header.js';
+import { parseHeaderFields, fieldsNamed, fieldValue, firstField, parseParams, type HeaderField } from './header.js';
 
 export interface Part {
   /** Offset of the part's header. */
@@ -152,6 +152,11 @@ export function parseMessage(data: Buffer): ParsedMessage {
 export function headerOf(data: Buffer): { fields: HeaderField[]; bodyStart: number } {
   const { headerEnd, bodyStart } = findBodyStart(data, 0, data.length);
   return { fields: parseHeaderFields(data, 0, headerEnd), bodyStart };
+}
+
+/** The fields of the message's own header named `name` (lower case): headerOf(data).fields filtered, without the others. */
+export function headerFieldsNamed(data: Buffer, name: string): HeaderField[] {
+  return fieldsNamed(data, 0, findBodyStart(data, 0, data.length).headerEnd, name);
 }
 
 /** Number of lines in [start, end) as IMAP counts them. */

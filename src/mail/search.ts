@@ -5,7 +5,7 @@
  * Unicode. Message bytes are loaded only when a key needs them.
  */
 import type { NumberRanges, SearchKey, SearchMessage } from './types.js';
-import { parseMessage, headerOf, type ParsedMessage, type Part } from './mime.js';
+import { parseMessage, headerOf, headerFieldsNamed, type ParsedMessage, type Part } from './mime.js';
 import { fieldValue, type HeaderField } from './header.js';
 import { decodedBody } from './section.js';
 import { decodeCharset, decodeMimeWords, fold, parseRfc5322Date } from './text.js';
@@ -82,7 +82,9 @@ class Loaded {
   }
   headerValues(name: string): string[] {
     const out: string[] = [];
-    for (const f of this.head.fields) if (f.name === name) out.push(decodedText(fieldValue(this.data, f)));
+    const known = this.header?.fields ?? this.parsed?.root.fields;
+    const fields = known ? known.filter((f) => f.name === name) : headerFieldsNamed(this.data, name);
+    for (const f of fields) out.push(decodedText(fieldValue(this.data, f)));
     return out;
   }
   headerText(): string {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as fc from 'fast-check';
-import { parseMessage, headerOf, envelopeFields, parseHeaderFields, fieldValue, envelope, bodyStructure, parseSectionSpec, fetchSection, fetchBinary, binarySize, formatInternalDate, parseInternalDate, parseRfc5322Date, compileSearch, parseSequenceSet, sortMessages, threadMessages, baseSubject, decodeMimeWords } from '../../../src/mail/index.js';
+import { parseMessage, headerOf, envelopeFields, parseHeaderFields, fieldsNamed, fieldValue, envelope, bodyStructure, parseSectionSpec, fetchSection, fetchBinary, binarySize, formatInternalDate, parseInternalDate, parseRfc5322Date, compileSearch, parseSequenceSet, sortMessages, threadMessages, baseSubject, decodeMimeWords } from '../../../src/mail/index.js';
 import type { SearchKey } from '../../../src/mail/types.js';
 import { valueText, strText } from '../../../src/imap/encoder.js';
 
@@ -93,6 +93,17 @@ describe('header-only parsing (ENVELOPE and header SEARCH without the MIME tree)
       expect(h.fields).toEqual(root.fields);
       expect(h.bodyStart).toBe(root.bodyStart);
       expect(envelopeFields(m, h.fields)).toEqual(envelope(parseMessage(m)));
+    }
+  });
+  it('finds the fields of one name as parseHeaderFields does, over 20,000 random header blocks', () => {
+    const pieces = ['From: a', 'from:b', 'FROM :c', 'Fr\u00f6m: d', ' cont', '\tcont', 'Subject: s', 'X: y', 'no colon', ':', '\r\n', '\n', 'From', ': '];
+    let seed = 9;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let k = 0; k < 20000; k++) {
+      let s = '';
+      for (let i = Math.floor(rnd() * 24); i > 0; i--) s += pieces[Math.floor(rnd() * pieces.length)];
+      const b = Buffer.from(s, 'latin1');
+      for (const name of ['from', 'subject', 'x']) expect(fieldsNamed(b, 0, b.length, name)).toEqual(parseHeaderFields(b, 0, b.length).filter((f) => f.name === name));
     }
   });
   it('unfolds and trims field values the same with and without folding', () => {
