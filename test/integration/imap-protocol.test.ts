@@ -58,6 +58,11 @@ for (const f of FORMATS) describe(`imapd over stdio (PREAUTH), INBOX and new mai
     expect(r[0]).toBe(`* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {22}\r\nSubject: message 1\r\n\r\n BODY[TEXT] {${text.length}}\r\n${text} FLAGS (\\Seen \\Recent))`);
     r = await c.command('d', 'STORE 2 +FLAGS (\\Deleted Custom)');
     expect(r[0]).toBe('* 2 FETCH (FLAGS (\\Deleted Custom \\Recent))');
+    // .SILENT: no FETCH back, for UID STORE as for STORE; without it UID STORE's FETCH carries the UID.
+    r = await c.command('d2', 'UID STORE 1 +FLAGS.SILENT (\\Flagged)');
+    expect(r).toEqual(['d2 OK UID STORE completed']);
+    r = await c.command('d3', 'UID STORE 1 -FLAGS (\\Flagged)');
+    expect(r[0]).toBe('* 1 FETCH (FLAGS (\\Seen \\Recent) UID 1)');
     r = await c.command('e', 'SEARCH SUBJECT invoice');
     expect(r[0]).toBe('* SEARCH 2');
     r = await c.command('f', 'UID SEARCH RETURN (MIN MAX COUNT) ALL');

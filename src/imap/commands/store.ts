@@ -29,7 +29,9 @@ export const store: Command = {
     const uids = s.resolveSet(setTok.value, uid);
     if (mb.readOnly) throw no('Mailbox is read-only');
     await mb.store(uids, op, flags);
-    if (!silent || uid) {
+    // .SILENT means no FETCH back, for UID STORE too (RFC 3501 §6.4.6; UW
+    // imapd clears its "send flags" mark for every message a silent STORE named).
+    if (!silent) {
       for (const u of uids) {
         if (!mb.get(u)) continue;
         await s.untagged(`${s.seqOf(u)} FETCH (FLAGS ${s.flagsOf(u)}${uid ? ` UID ${u}` : ''})`);
