@@ -114,6 +114,21 @@ for (const f of FORMATS) describe(`imapd over stdio (PREAUTH), INBOX and new mai
     expect(r).toContain('* 1 EXPUNGE');
     r = await c.command('i', 'STATUS work (MESSAGES)');
     expect(r[0]).toBe('* STATUS work (MESSAGES 5)');
+    // Large messages are copied in several batches (a batch is at most 1 MB or 200 messages), all of them whole.
+    const big = (n: number) => `Subject: big ${n}\r\n\r\n` + `${String(n).repeat(70)}\r\n`.repeat(9000);
+    for (let n = 1; n <= 3; n++) {
+      r = await c.command(`j${n}`, `APPEND work {${big(n).length}+}\r\n${big(n)}`);
+      expect(r.at(-1)).toMatch(/^j\d OK \[APPENDUID/);
+    }
+    await c.command('k', 'CREATE copies');
+    await c.command('l', 'SELECT work');
+    r = await c.command('m', 'COPY 1:* copies');
+    expect(r.at(-1)).toMatch(/^m OK \[COPYUID \d+ 1:8 1:8\] COPY completed$/);
+    const sizes = async (tag: string) => (await c.command(tag, 'FETCH 1:* (RFC822.SIZE BODY.PEEK[HEADER.FIELDS (SUBJECT)])')).filter((l) => l.startsWith('*')).join('\n');
+    const before = await sizes('n');
+    await c.command('o', 'SELECT copies');
+    expect(await sizes('p')).toBe(before);
+    expect(before).toContain(`RFC822.SIZE ${big(3).length}`);
   });
 
   unixOnly('LIST, LSUB, SUBSCRIBE, RENAME, DELETE, NAMESPACE follow UW', async () => {

@@ -7,7 +7,14 @@ import type { Token } from '../parser.js';
 import type { AppendMessage } from '../../store/types.js';
 import { StoreError } from '../../store/types.js';
 
-const BATCH = 200;
+/**
+ * Messages are appended to the target in batches, each one append (one
+ * journal, two syncs) of up to this many messages or bytes: a COPY of large
+ * messages holds one batch in memory, not 200 of them. (Batches of 8 MB
+ * instead of 1 MB saved little time at 50k and raised the peak by 50 MB.)
+ */
+const BATCH_BYTES = 1 << 20;
+const BATCH_MESSAGES = 200;
 
 async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean): Promise<string> {
   const mb = s.requireMailbox();
@@ -31,6 +38,7 @@ async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean
   let validity = 0;
   let batch: AppendMessage[] = [];
   let batchSrc: number[] = [];
+  let batchBytes = 0;
   const flush = async () => {
     if (!batch.length) return;
     let r;
@@ -45,6 +53,7 @@ async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean
     dstUids.push(...r.uids);
     batch = [];
     batchSrc = [];
+    batchBytes = 0;
   };
   for (const u of uids) {
     const info = mb.get(u);
@@ -53,7 +62,8 @@ async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean
     if (!data) continue;
     batch.push({ data, flags: [...info.flags], internalDate: info.internalDate, internalDateZone: info.internalDateZone });
     batchSrc.push(u);
-    if (batch.length >= BATCH) await flush();
+    batchBytes += data.length;
+    if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_MESSAGES) await flush();
   }
   await flush();
   const code = dstUids.length && dstUids.every((u) => u > 0) ? `[COPYUID ${validity} ${uidSetText(srcUids)} ${uidSetText(dstUids)}] ` : '';
