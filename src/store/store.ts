@@ -23,6 +23,7 @@ import { setJournalFallback } from './journal.js';
 import { setScanCacheDir } from './drivers/unix/cache.js';
 
 
+const JOURNAL_FILE = /\.uwjournal(\.tmp|\.old)?$/;
 const SUBSCRIPTIONS = '.mailboxlist';
 
 export interface StoreOptions {
@@ -538,7 +539,8 @@ export class LocalStore implements Store {
       for (const n of names) {
         if (mixDir && n.startsWith('.mix')) continue; // the format's own files
         if (hide && n.startsWith('.')) continue;
-        if (n.startsWith('.') && (n.endsWith('.uwjournal') || n.endsWith('.lock'))) continue;
+        // Our journals (and one being made, or being removed) and lock files are not mailboxes.
+        if (n.startsWith('.') && (JOURNAL_FILE.test(n) || n.endsWith('.lock'))) continue;
         if (n.endsWith('.lock') || n === USER_CACHE_DIR) continue;
         const path = join(dir, n);
         const name = namePrefix + rel + n;

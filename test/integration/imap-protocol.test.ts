@@ -131,6 +131,20 @@ for (const f of FORMATS) describe(`imapd over stdio (PREAUTH), INBOX and new mai
     expect(before).toContain(`RFC822.SIZE ${big(3).length}`);
   });
 
+  unixOnly('LIST leaves out rewrite journals (made, finished, being removed) and lock files even when dot files are shown', async () => {
+    sb = makeSandbox({ 'hide-dot-files': 'no' });
+    await useFormat(sb, fmt);
+    sb.writeFile(join(sb.spool, spawnUser()), MSG(1, ''), 0o600);
+    for (const n of ['box', '.shown', '.box.uwjournal', '.box.uwjournal.tmp', '.box.uwjournal.old', 'box.lock']) sb.writeFile(n, '');
+    const c = spawnDaemon(sb, 'imapd');
+    clients.push(c);
+    await c.readLine();
+    const r = await c.command('a', 'LIST "" "%"');
+    const names = r.filter((l) => l.startsWith('* LIST')).map((l) => l.replace(/^.* /, ''));
+    expect(names).toEqual(expect.arrayContaining(['INBOX', 'box', '.shown']));
+    expect(names.filter((n) => n.includes('uwjournal') || n.endsWith('.lock'))).toEqual([]);
+  });
+
   unixOnly('LIST, LSUB, SUBSCRIBE, RENAME, DELETE, NAMESPACE follow UW', async () => {
     const c = await start(1);
     await c.readLine();
