@@ -574,7 +574,9 @@ export class LocalStore implements Store {
     if (st.isDirectory()) {
       let children = false;
       try {
-        children = readdirSync(path).some((n) => !n.startsWith('.mix') && (!this.cfg.bool('hide-dot-files') || !n.startsWith('.')));
+        // Children as LIST would show them: no format files, journals or locks (nor dot files when hidden).
+        const hide = this.cfg.bool('hide-dot-files');
+        children = readdirSync(path).some((n) => !n.startsWith('.mix') && !(n.startsWith('.') && (hide || JOURNAL_FILE.test(n) || n.endsWith('.lock'))));
       } catch {
         /* unreadable */
       }

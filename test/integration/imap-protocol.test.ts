@@ -136,6 +136,8 @@ for (const f of FORMATS) describe(`imapd over stdio (PREAUTH), INBOX and new mai
     await useFormat(sb, fmt);
     sb.writeFile(join(sb.spool, spawnUser()), MSG(1, ''), 0o600);
     for (const n of ['box', '.shown', '.box.uwjournal', '.box.uwjournal.tmp', '.box.uwjournal.old', 'box.lock']) sb.writeFile(n, '');
+    sb.mkdir('dir');
+    sb.writeFile('dir/.inner.uwjournal.old', '');
     const c = spawnDaemon(sb, 'imapd');
     clients.push(c);
     await c.readLine();
@@ -143,6 +145,8 @@ for (const f of FORMATS) describe(`imapd over stdio (PREAUTH), INBOX and new mai
     const names = r.filter((l) => l.startsWith('* LIST')).map((l) => l.replace(/^.* /, ''));
     expect(names).toEqual(expect.arrayContaining(['INBOX', 'box', '.shown']));
     expect(names.filter((n) => n.includes('uwjournal') || n.endsWith('.lock'))).toEqual([]);
+    // A directory holding only a journal has no children to show.
+    expect(r).toContain('* LIST (\\NoSelect \\HasNoChildren) "/" dir');
   });
 
   unixOnly('LIST, LSUB, SUBSCRIBE, RENAME, DELETE, NAMESPACE follow UW', async () => {
