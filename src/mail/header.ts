@@ -16,36 +16,7 @@ export interface HeaderField {
 
 /** Split the header block [start, end) into fields. Lines without a colon are skipped, as c-client does. */
 export function parseHeaderFields(buf: Buffer, start: number, end: number): HeaderField[] {
-  const out: HeaderField[] = [];
-  let pos = start;
-  let cur: HeaderField | undefined;
-  while (pos < end) {
-    let nl = buf.indexOf(10, pos);
-    if (nl < 0 || nl >= end) nl = end - 1;
-    const lineEnd = nl + 1;
-    const c = buf[pos];
-    if ((c === 0x20 || c === 0x09) && cur) {
-      cur.end = lineEnd;
-    } else {
-      let colon = -1;
-      for (let i = pos; i < nl; i++) {
-        const b = buf[i];
-        if (b === 0x3a) {
-          colon = i;
-          break;
-        }
-        if (b <= 0x20 || b >= 0x7f) break; // a field name has no spaces or controls
-      }
-      if (colon > pos) {
-        cur = { name: buf.toString('latin1', pos, colon).toLowerCase(), start: pos, end: lineEnd, valueStart: colon + 1 };
-        out.push(cur);
-      } else {
-        cur = undefined;
-      }
-    }
-    pos = lineEnd;
-  }
-  return out;
+  return walkFields(buf, start, end);
 }
 
 /**
@@ -55,12 +26,16 @@ export function parseHeaderFields(buf: Buffer, start: number, end: number): Head
  * headers).
  */
 export function fieldsNamed(buf: Buffer, start: number, end: number, name: string): HeaderField[] {
+  return walkFields(buf, start, end, name);
+}
+
+/** The fields of [start, end): all of them, or only those named `only` (lower case). */
+function walkFields(buf: Buffer, start: number, end: number, only?: string): HeaderField[] {
   const out: HeaderField[] = [];
-  const want = Buffer.from(name, 'latin1');
-  const n = want.length;
+  const want = only === undefined ? undefined : Buffer.from(only, 'latin1');
   let pos = start;
-  let cur: HeaderField | undefined; // the field being continued, when it is one of ours
-  let inField = false; // a field (ours or not) is being continued
+  let cur: HeaderField | undefined; // the field being continued, when it is one we keep
+  let inField = false; // a field (kept or not) is being continued
   while (pos < end) {
     let nl = buf.indexOf(10, pos);
     if (nl < 0 || nl >= end) nl = end - 1;
@@ -76,25 +51,28 @@ export function fieldsNamed(buf: Buffer, start: number, end: number, name: strin
           colon = i;
           break;
         }
-        if (b <= 0x20 || b >= 0x7f) break;
+        if (b <= 0x20 || b >= 0x7f) break; // a field name has no spaces or controls
       }
       inField = colon > pos;
       cur = undefined;
-      if (inField && colon - pos === n) {
-        let same = true;
-        for (let k = 0; k < n && same; k++) {
-          const b = buf[pos + k];
-          same = (b >= 0x41 && b <= 0x5a ? b + 32 : b) === want[k];
-        }
-        if (same) {
-          cur = { name, start: pos, end: lineEnd, valueStart: colon + 1 };
-          out.push(cur);
-        }
+      if (inField && (!want || sameName(buf, pos, colon, want))) {
+        cur = { name: only ?? buf.toString('latin1', pos, colon).toLowerCase(), start: pos, end: lineEnd, valueStart: colon + 1 };
+        out.push(cur);
       }
     }
     pos = lineEnd;
   }
   return out;
+}
+
+/** Whether buf[from, to) is `want` (lower case), letters compared without case. */
+function sameName(buf: Buffer, from: number, to: number, want: Buffer): boolean {
+  if (to - from !== want.length) return false;
+  for (let k = 0; k < want.length; k++) {
+    const b = buf[from + k];
+    if ((b >= 0x41 && b <= 0x5a ? b + 32 : b) !== want[k]) return false;
+  }
+  return true;
 }
 
 /** The unfolded value: CRLF (and bare LF) before whitespace removed, leading whitespace trimmed. */

@@ -76,7 +76,6 @@ export class MemoryRelief {
     const gc = collector();
     if (!gc) return false;
     gc(); // a full, forced collection: with { type: 'major' } V8 left the freed ArrayBuffers in place
-
     mallocTrim();
     this.base = process.memoryUsage.rss();
     return true;

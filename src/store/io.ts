@@ -33,3 +33,9 @@ export class Scratch {
     return this.buf;
   }
 }
+
+/** Where `byte` next is in buf[from, end), or `end` (indexOf, that is memchr, bounded). */
+export function indexIn(buf: Buffer, byte: number, from: number, end: number): number {
+  const i = buf.indexOf(byte, from);
+  return i < 0 || i >= end ? end : i;
+}

@@ -81,7 +81,9 @@ export interface Journal {
    * the file is to end at `size`. From here a crash completes the rewrite.
    */
   done(size: number): void;
-  /** The rewrite finished and was fsync'd: remove the journal. */
+  /** The rewrite failed before done(): put the saved bytes back and the file at its old size. */
+  rollBack(): void;
+  /** The rewrite finished and was fsync'd (or was rolled back): remove the journal. */
   commit(): void;
 }
 
@@ -91,16 +93,29 @@ function headerText(start: number, oldSize: number, end: number, doneSize?: numb
   return header;
 }
 
+/** Copy `len` bytes from `src` at `srcAt` to `dst` at `dstAt`; the number copied (less only at the end of `src`). */
+function copyBytes(src: number, srcAt: number, dst: number, dstAt: number, len: number): number {
+  const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, len)));
+  let done = 0;
+  while (done < len) {
+    const n = readSync(src, buf, 0, Math.min(buf.length, len - done), srcAt + done);
+    if (n <= 0) break;
+    writeSync(dst, buf, 0, n, dstAt + done);
+    done += n;
+  }
+  return done;
+}
+
 /** Copy the mailbox's [from, to) into the journal at its place. */
 function save(fd: number, jfd: number, start: number, from: number, to: number): void {
-  const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, to - from)));
-  let pos = from;
-  while (pos < to) {
-    const n = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos);
-    if (n <= 0) throw new Error('short read while journalling');
-    writeSync(jfd, buf, 0, n, HEADER + (pos - start));
-    pos += n;
-  }
+  if (copyBytes(fd, from, jfd, HEADER + (from - start), to - from) < to - from) throw new Error('short read while journalling');
+}
+
+/** Roll the mailbox back: the saved [start, end) in place, the file at its old size, synced. */
+function restore(jfd: number, fd: number, start: number, end: number, oldSize: number): void {
+  copyBytes(jfd, HEADER, fd, start, end - start);
+  ftruncateSync(fd, oldSize);
+  fsyncSync(fd);
 }
 
 /**
@@ -159,6 +174,7 @@ export function beginJournal(mailbox: string, fd: number, start: number, oldSize
       writeSync(jfd, headerText(start, oldSize, end, size), 0, HEADER, 0);
       fdatasyncSync(jfd);
     },
+    rollBack: () => restore(jfd, fd, start, end, oldSize),
     commit() {
       closeSync(jfd);
       removeAside(path);
@@ -238,16 +254,7 @@ function recoverFrom(path: string, fd: number): boolean {
     } else {
       // Bytes past `end` may be an extension that was never counted: not used.
       if (end < start || end > oldSize || jsize - HEADER < end - start) throw new Error(`incomplete journal ${path}`);
-      const buf = Buffer.allocUnsafe(1 << 20);
-      let pos = start;
-      while (pos < end) {
-        const n = readSync(jfd, buf, 0, Math.min(buf.length, end - pos), HEADER + (pos - start));
-        if (n <= 0) break;
-        writeSync(fd, buf, 0, n, pos);
-        pos += n;
-      }
-      ftruncateSync(fd, oldSize);
-      fsyncSync(fd);
+      restore(jfd, fd, start, end, oldSize);
     }
   } finally {
     closeSync(jfd);

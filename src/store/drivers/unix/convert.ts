@@ -6,6 +6,7 @@
  * renaming stops at the first other X- header and so could be fooled).
  */
 import { PRIVATE_HEADERS } from './scan.js';
+import { indexIn } from '../../io.js';
 
 export function prepareForMbox(data: Buffer): { header: Buffer; body: Buffer } {
   // Normalise: drop CRs, NUL → 0x80. The bytes are copied once and then
@@ -19,14 +20,8 @@ export function prepareForMbox(data: Buffer): { header: Buffer; body: Buffer } {
   let nextCr = -1;
   let nextNul = -1;
   while (p < len) {
-    if (nextCr < p) {
-      nextCr = clean.indexOf(13, p);
-      if (nextCr < 0 || nextCr >= len) nextCr = len;
-    }
-    if (nextNul < p) {
-      nextNul = clean.indexOf(0, p);
-      if (nextNul < 0 || nextNul >= len) nextNul = len;
-    }
+    if (nextCr < p) nextCr = indexIn(clean, 13, p, len);
+    if (nextNul < p) nextNul = indexIn(clean, 0, p, len);
     const q = Math.min(nextCr, nextNul);
     if (q > p) {
       if (n !== p) clean.copyWithin(n, p, q);

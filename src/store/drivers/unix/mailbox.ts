@@ -4,7 +4,7 @@
  */
 import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
 export { emptyChanges, mapErr };
-import { preadFully, Scratch } from '../../io.js';
+import { preadFully, indexIn, Scratch } from '../../io.js';
 import { MAX_KEYWORDS, flagsFromBits, sysBits, keywordMask } from '../flagbits.js';
 import { MessageTable, SEEN, DELETED, FLAGGED, ANSWERED, DRAFT, OLD, RECENT } from './table.js';
 import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync } from 'node:fs';
@@ -14,7 +14,7 @@ import type { DriverContext } from '../../driver.js';
 import { scanMailbox, scanTable, addRange, type ScannedMessage } from './scan.js';
 import { pseudoMessage, statusBlock, appendBlock, pad10, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
-import { beginAppend, beginJournal, recoverJournal, type Journal } from '../../journal.js';
+import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
 import { loadScan, saveScan } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
 import { prepareForMbox } from './convert.js';
@@ -453,7 +453,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       for (let p = 0; p < n; ) {
         const at = from + p;
         const saved = at >= start && at < journal.end;
-        const got = saved ? journal.read(ob, olen + p, Math.min(n - p, journal.end - at), at) : readSync(this.fd, ob, olen + p, n - p, at);
+        const got = saved ? journal.read(ob, olen + p, n - p, at) : readSync(this.fd, ob, olen + p, n - p, at); // read() stops at the journal's end
         if (got <= 0) throw new Error('short read during rewrite');
         p += got;
       }
@@ -530,7 +530,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       // Put the old bytes back before giving up (once marked done, the next open completes the cut instead).
       if (!finishing) {
         try {
-          copyBack(journal, this.fd, start, oldSize);
+          journal.rollBack();
           journal.commit();
         } catch {
           /* the journal stays; the next open rolls back */
@@ -712,14 +712,8 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
         continue;
       }
       const limit = si < skips.length ? Math.min(skips[si] + off, end) : end;
-      if (nextLf < p) {
-        nextLf = w.indexOf(10, p);
-        if (nextLf < 0 || nextLf >= end) nextLf = end;
-      }
-      if (nextCr < p) {
-        nextCr = w.indexOf(13, p);
-        if (nextCr < 0 || nextCr >= end) nextCr = end;
-      }
+      if (nextLf < p) nextLf = indexIn(w, 10, p, end);
+      if (nextCr < p) nextCr = indexIn(w, 13, p, end);
       const q = Math.min(limit, nextLf, nextCr);
       if (q > p) {
         w.copyWithin(o, p, q);
@@ -1055,20 +1049,6 @@ function posixFlockShared(fd: number): boolean {
 import * as posix from '../../../runtime/posix.js';
 function lockShNb(fd: number): boolean {
   return posix.flockSync(fd, posix.LOCK_SH | posix.LOCK_NB);
-}
-
-/** Roll back: the saved bytes [start, journal end) back in place, the file at its old size. */
-function copyBack(j: Journal, fd: number, start: number, oldSize: number): void {
-  const buf = Buffer.allocUnsafe(1 << 20);
-  let pos = start;
-  while (pos < j.end) {
-    const n = j.read(buf, 0, Math.min(buf.length, j.end - pos), pos);
-    if (n <= 0) break;
-    writeSync(fd, buf, 0, n, pos);
-    pos += n;
-  }
-  ftruncateSync(fd, oldSize);
-  fsyncSync(fd);
 }
 
 function sameFlags(a: Set<string>, b: Set<string>): boolean {
