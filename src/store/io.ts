@@ -1,5 +1,5 @@
 /** Positional file I/O the drivers share. */
-import { readSync, fstatSync } from 'node:fs';
+import { readSync, fstatSync, writevSync, writeSync } from 'node:fs';
 
 /** Up to `len` bytes at `pos` (fewer only at the end of the file). */
 export function preadFully(fd: number, len: number, pos: number, into?: Buffer): Buffer {
@@ -38,4 +38,24 @@ export class Scratch {
 export function indexIn(buf: Buffer, byte: number, from: number, end: number): number {
   const i = buf.indexOf(byte, from);
   return i < 0 || i >= end ? end : i;
+}
+
+/**
+ * Write `parts` one after another at `pos` with writev (no concatenated
+ * copy of them); a short write is finished part by part.
+ */
+export function writevFully(fd: number, parts: readonly Buffer[], pos: number): void {
+  let w = writevSync(fd, parts as Buffer[], pos);
+  let at = pos;
+  for (const b of parts) {
+    if (w >= b.length) {
+      w -= b.length;
+      at += b.length;
+      continue;
+    }
+    let o = w;
+    w = 0;
+    while (o < b.length) o += writeSync(fd, b, o, b.length - o, at + o);
+    at += b.length;
+  }
 }

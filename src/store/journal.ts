@@ -264,7 +264,11 @@ function recoverFrom(path: string, fd: number): boolean {
   return true;
 }
 
-const digestOf = (b: Buffer) => nodeCrypto().createHash('sha1').update(b).digest('hex');
+function digestOf(bytes: Buffer | readonly Buffer[]): string {
+  const h = nodeCrypto().createHash('sha1');
+  for (const b of Buffer.isBuffer(bytes) ? [bytes] : bytes) h.update(b);
+  return h.digest('hex');
+}
 
 function appendHeader(text: string): Buffer {
   const h = Buffer.alloc(APPEND_HEADER, 0x20);
@@ -280,10 +284,13 @@ export interface AppendJournal {
 }
 
 /**
- * Record an append of `bytes` at `oldSize` of the mailbox `fd` (see the top
- * of this file). The caller writes, fsyncs, then commits.
+ * Record an append of `bytes` (one buffer, or parts written one after
+ * another) at `oldSize` of the mailbox `fd` (see the top of this file).
+ * The caller writes, fsyncs, then commits.
  */
-export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes: Buffer): AppendJournal {
+export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes: Buffer | readonly Buffer[]): AppendJournal {
+  let length = 0;
+  for (const b of Buffer.isBuffer(bytes) ? [bytes] : bytes) length += b.length;
   const { path, jfd } = openJournal(mailbox, fd, '', constants.O_RDWR | constants.O_CREAT);
   try {
     const fresh = fstatSync(jfd).size === 0;
@@ -300,7 +307,7 @@ export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes:
       // A rewrite journal nobody recovered: never overwrite it here.
       throw new Error(`unrecovered journal ${path}`);
     }
-    writeSync(jfd, appendHeader(`${APPEND_MAGIC} ${oldSize} ${oldSize + bytes.length} ${digestOf(bytes)}`), 0, APPEND_HEADER, 0);
+    writeSync(jfd, appendHeader(`${APPEND_MAGIC} ${oldSize} ${oldSize + length} ${digestOf(bytes)}`), 0, APPEND_HEADER, 0);
     if (fresh) ftruncateSync(jfd, APPEND_HEADER);
     fdatasyncSync(jfd);
     if (fresh) fsyncDir(path);

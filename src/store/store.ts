@@ -452,6 +452,19 @@ export class LocalStore implements Store {
     return d.status(path, ctx);
   }
 
+  /**
+   * The driver an APPEND to `name` would use ('unix' for an empty file, as
+   * append() treats it), or undefined when the mailbox does not exist (yet).
+   */
+  async appendDriver(name: string): Promise<string | undefined> {
+    const r = resolveName(name, this.nameCtx());
+    const path = r.inbox ? this.inboxLocation().path : r.path!;
+    if (!existsSync(path)) return undefined;
+    const d = await this.driverFor(path);
+    if (d) return d.name;
+    return statSync(path).size === 0 ? 'unix' : undefined;
+  }
+
   async append(name: string, messages: AppendMessage[]): Promise<AppendResult> {
     const r = resolveName(name, this.nameCtx());
     const ctx = this.driverContext();
@@ -720,6 +733,9 @@ class SnarfingMailbox implements Mailbox {
   }
   readHeader(uid: number, opts?: { transient?: boolean }) {
     return this.inner.readHeader(uid, opts);
+  }
+  get readMboxForm() {
+    return this.inner.readMboxForm?.bind(this.inner);
   }
   store(...a: Parameters<Mailbox['store']>) {
     return this.inner.store(...a);

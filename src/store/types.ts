@@ -47,6 +47,23 @@ export interface AppendMessage {
    * it is above every UID the mailbox has used; otherwise the next UID is given.
    */
   uid?: number;
+  /**
+   * The same message already in the unix driver's stored form (what that
+   * driver makes of `data`): set by a copy between two unix mailboxes, which
+   * then skips the conversion to IMAP form and back. The unix driver appends
+   * it as it is; `data` must still give the message to any other driver.
+   */
+  mbox?: MboxForm;
+}
+
+/**
+ * A message as a UNIX mailbox stores it (formats.md §1.2): no CRs, NULs as
+ * 0x80, incoming private headers renamed, "From " lines quoted; header (up
+ * to its last LF) and body, without the empty line between them.
+ */
+export interface MboxForm {
+  header: Buffer;
+  body: Buffer;
 }
 
 export interface AppendResult {
@@ -116,6 +133,12 @@ export interface Mailbox {
   read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null>;
   /** The header part only (up to and including the blank line), CRLF form; `transient` as for read(). */
   readHeader(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null>;
+  /**
+   * The message in the unix driver's stored form (unix mailboxes only): for
+   * appending it to another unix mailbox without converting it to CRLF
+   * form and back.
+   */
+  readMboxForm?(uid: number): Promise<MboxForm | null>;
 
   /** Change flags; returns the UIDs whose flags actually changed. Keywords are created when allowed. */
   store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]>;
@@ -222,6 +245,8 @@ export interface Store {
   status(name: string): Promise<StatusInfo>;
   /** Append to a mailbox that need not be open (IMAP APPEND, COPY target, delivery). All-or-nothing. */
   append(name: string, messages: AppendMessage[]): Promise<AppendResult>;
+  /** The driver append() would use for `name` ('unix', 'mbx', 'mix'); undefined when it does not exist. */
+  appendDriver(name: string): Promise<string | undefined>;
   /** Free resources held by the store (lock helpers, caches). */
   close(): Promise<void>;
 }

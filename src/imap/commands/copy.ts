@@ -4,7 +4,8 @@ import { SELECTED, type Command } from './types.js';
 import { uidSetText } from './append.js';
 import type { ImapSession } from '../session.js';
 import type { Token } from '../parser.js';
-import type { AppendMessage } from '../../store/types.js';
+import type { AppendMessage, Mailbox } from '../../store/types.js';
+import { toCrlf } from '../../store/drivers/flagbits.js';
 import { StoreError } from '../../store/types.js';
 
 /**
@@ -55,14 +56,20 @@ async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean
     batchSrc = [];
     batchBytes = 0;
   };
+  // Between two unix mailboxes the stored bytes go across in stored form,
+  // not converted to IMAP's CRLF form and back (the same bytes result).
+  const raw = !!mb.readMboxForm && mb.driver === 'unix' && (same || (await s.store!.appendDriver(target)) === 'unix');
   for (const u of uids) {
     const info = mb.get(u);
     if (!info) continue;
-    const data = await mb.read(u);
-    if (!data) continue;
-    batch.push({ data, flags: [...info.flags], internalDate: info.internalDate, internalDateZone: info.internalDateZone });
+    const m: AppendMessage | undefined = raw ? await mboxMessage(mb, u) : await imapMessage(mb, u);
+    if (!m) continue;
+    m.flags = [...info.flags];
+    m.internalDate = info.internalDate;
+    m.internalDateZone = info.internalDateZone;
+    batch.push(m);
     batchSrc.push(u);
-    batchBytes += data.length;
+    batchBytes += m.mbox ? m.mbox.header.length + m.mbox.body.length : m.data.length;
     if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_MESSAGES) await flush();
   }
   await flush();
@@ -75,6 +82,28 @@ async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean
   }
   return `${code}${cmd} completed`;
 }
+
+async function imapMessage(mb: Mailbox, uid: number): Promise<AppendMessage | undefined> {
+  const data = await mb.read(uid);
+  return data ? { data } : undefined;
+}
+
+/**
+ * The message in stored form; its IMAP form (`data`), wanted only if the
+ * target turned out not to be a unix mailbox after all, is made on demand.
+ */
+async function mboxMessage(mb: Mailbox, uid: number): Promise<AppendMessage | undefined> {
+  const mbox = await mb.readMboxForm!(uid);
+  if (!mbox) return undefined;
+  let data: Buffer | undefined;
+  return {
+    mbox,
+    get data() {
+      return (data ??= toCrlf(Buffer.concat([mbox.header, NEWLINE, mbox.body])));
+    },
+  };
+}
+const NEWLINE = Buffer.from('\n', 'latin1');
 
 export const copy: Command = { states: SELECTED, expungeOk: false, run: (s, _t, a, uid) => copyTo(s, a, uid, false) };
 export const move: Command = { states: SELECTED, expungeOk: true, run: (s, _t, a, uid) => copyTo(s, a, uid, true) };

@@ -7,8 +7,9 @@
  */
 import { PRIVATE_HEADERS } from './scan.js';
 import { indexIn } from '../../io.js';
+import type { MboxForm } from '../../types.js';
 
-export function prepareForMbox(data: Buffer): { header: Buffer; body: Buffer } {
+export function prepareForMbox(data: Buffer): MboxForm {
   // Normalise: drop CRs, NUL → 0x80. The bytes are copied once and then
   // worked on in place, run by run between the CRs and NULs that indexOf
   // (memchr) finds: a loop over every byte cost a second per 250 MB COPY.
@@ -32,8 +33,20 @@ export function prepareForMbox(data: Buffer): { header: Buffer; body: Buffer } {
     if (clean[p] === 0) clean[n++] = 0x80; // else a CR: dropped
     p++;
   }
-  if (n === 0 || clean[n - 1] !== 10) clean[n++] = 10;
-  const text = clean.subarray(0, n);
+  return mboxParts(clean, n);
+}
+
+/**
+ * The rest of the conversion, for text that has no CR: NULs become 0x80 (in
+ * place), a final LF is added when missing (`buf` has room for it after
+ * `n`), and the text is split at its first empty line into a header, with
+ * incoming private headers renamed and "From " lines quoted, and a body with
+ * "From " lines quoted.
+ */
+export function mboxParts(buf: Buffer, n: number): MboxForm {
+  for (let z = indexIn(buf, 0, 0, n); z < n; z = indexIn(buf, 0, z + 1, n)) buf[z] = 0x80;
+  if (n === 0 || buf[n - 1] !== 10) buf[n++] = 10;
+  const text = buf.subarray(0, n);
   // Split header / body at the first empty line.
   let hdrEnd = -1;
   if (text[0] === 10) hdrEnd = 0;
@@ -43,7 +56,9 @@ export function prepareForMbox(data: Buffer): { header: Buffer; body: Buffer } {
   }
   const headerRaw = hdrEnd < 0 ? text : text.subarray(0, hdrEnd);
   const bodyRaw = hdrEnd < 0 ? Buffer.alloc(0) : text.subarray(hdrEnd + 1);
+  // Lines that need a prefix are rare: the header is copied only for them.
   const header: Buffer[] = [];
+  let kept = 0; // headerRaw[kept, off) not yet in `header`
   let off = 0;
   while (off < headerRaw.length) {
     let nl = headerRaw.indexOf(10, off);
@@ -51,28 +66,33 @@ export function prepareForMbox(data: Buffer): { header: Buffer; body: Buffer } {
     const line = headerRaw.subarray(off, nl + 1);
     const first = line[0] | 0x20; // every private header name begins with s or x
     const colon = first === 0x73 || first === 0x78 ? line.indexOf(0x3a) : -1;
-    if (colon > 0 && PRIVATE_HEADERS.includes(line.subarray(0, colon).toString('latin1').toLowerCase())) header.push(Buffer.from('X-Original-', 'latin1'));
-    if (line.length >= 5 && line.subarray(0, 5).toString('latin1') === 'From ') header.push(Buffer.from('>', 'latin1'));
-    header.push(line);
+    const rename = colon > 0 && PRIVATE_HEADERS.includes(line.subarray(0, colon).toString('latin1').toLowerCase());
+    const quote = line[0] === 0x46 && line.length >= 5 && line.subarray(0, 5).toString('latin1') === 'From ';
+    if (rename || quote) {
+      header.push(headerRaw.subarray(kept, off), Buffer.from(rename ? 'X-Original-' : '>', 'latin1'));
+      kept = off;
+    }
     off = nl + 1;
   }
+  if (!header.length) return { header: headerRaw, body: quoteFrom(bodyRaw) };
+  header.push(headerRaw.subarray(kept));
   return { header: Buffer.concat(header), body: quoteFrom(bodyRaw) };
 }
 
-/** ">From " quoting of every line beginning with "From ". */
+/** ">From " quoting of every line beginning with "From " (found by indexOf). */
 export function quoteFrom(b: Buffer): Buffer {
-  if (b.indexOf('From ') < 0) return b;
+  const next = (from: number) => {
+    const i = b.indexOf('\nFrom ', from);
+    return i < 0 ? -1 : i + 1;
+  };
+  let line = b.length >= 5 && b.toString('latin1', 0, 5) === 'From ' ? 0 : next(0);
+  if (line < 0) return b;
   const parts: Buffer[] = [];
   let start = 0;
-  let lineStart = 0;
-  while (lineStart < b.length) {
-    if (b[lineStart] === 0x46 && b.subarray(lineStart, lineStart + 5).toString('latin1') === 'From ') {
-      parts.push(b.subarray(start, lineStart), Buffer.from('>', 'latin1'));
-      start = lineStart;
-    }
-    const nl = b.indexOf(10, lineStart);
-    if (nl < 0) break;
-    lineStart = nl + 1;
+  while (line >= 0) {
+    parts.push(b.subarray(start, line), Buffer.from('>', 'latin1'));
+    start = line;
+    line = next(line);
   }
   parts.push(b.subarray(start));
   return Buffer.concat(parts);

@@ -151,10 +151,10 @@ async function fastAppend(path: string, messages: AppendMessage[], ctx: DriverCo
         }
         const uid = ++uidLast;
         uids.push(uid);
-        parts.push(buildAppended(am, flags, kw, uid, ctx, false));
+        parts.push(...buildAppended(am, flags, kw, uid, ctx, false));
       }
       // UIDLAST in the pseudo-message is written with the messages, under one fsync.
-      await appendBytes(path, fd, size, Buffer.concat(parts), [[lastAt, Buffer.from(pad10(uidLast), 'latin1')]]);
+      await appendBytes(path, fd, size, parts, [[lastAt, Buffer.from(pad10(uidLast), 'latin1')]]);
       return { uidValidity, uids, warnings };
     } finally {
       unlockFile(fd);

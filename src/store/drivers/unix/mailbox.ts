@@ -4,11 +4,11 @@
  */
 import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
 export { emptyChanges, mapErr };
-import { preadFully, indexIn, Scratch } from '../../io.js';
+import { preadFully, indexIn, Scratch, writevFully } from '../../io.js';
 import { MAX_KEYWORDS, flagsFromBits, sysBits, keywordMask } from '../flagbits.js';
 import { MessageTable, SEEN, DELETED, FLAGGED, ANSWERED, DRAFT, OLD, RECENT } from './table.js';
 import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync } from 'node:fs';
-import type { AppendMessage, AppendResult, FlagOp, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
+import type { AppendMessage, AppendResult, FlagOp, MboxForm, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
 import type { DriverContext } from '../../driver.js';
 import { scanMailbox, scanTable, addRange, type ScannedMessage } from './scan.js';
@@ -17,7 +17,7 @@ import { formatFromLine, localZone } from './fromline.js';
 import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
 import { loadScan, saveScan } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
-import { prepareForMbox } from './convert.js';
+import { prepareForMbox, mboxParts } from './convert.js';
 
 export { MAX_KEYWORDS };
 /** Crash tests only: die (SIGKILL) after this many bytes of a rewrite are written. */
@@ -731,6 +731,50 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     return w.subarray(0, o);
   }
 
+  /**
+   * The stored bytes in stored form for an append to another unix mailbox:
+   * what prepareForMbox makes of read()'s output (private headers and CRs
+   * out, then the rest of the conversion), without the CRLF form between.
+   */
+  private storedForm(i: number): MboxForm {
+    const t = this.t;
+    const start = t.hdrStart[i];
+    const len = t.end[i] - start;
+    const w = Buffer.allocUnsafe(len + 1); // + a final LF if missing
+    const end = preadFully(this.fd, len, start, w).length;
+    const skips = t.priv(i); // flat [start, end) file offsets
+    let si = 0;
+    let o = 0;
+    let p = 0;
+    let nextCr = -1;
+    while (p < end) {
+      if (si < skips.length && p >= skips[si] - start) {
+        p = Math.max(p, skips[si + 1] - start);
+        si += 2;
+        continue;
+      }
+      const limit = si < skips.length ? Math.min(skips[si] - start, end) : end;
+      if (nextCr < p) nextCr = indexIn(w, 13, p, end);
+      const q = Math.min(limit, nextCr);
+      if (q > p) {
+        if (o !== p) w.copyWithin(o, p, q);
+        o += q - p;
+        p = q;
+        continue;
+      }
+      if (p === limit) continue; // at a private header: skipped above
+      p++; // a CR is dropped
+    }
+    return mboxParts(w, o);
+  }
+  readMboxForm(uid: number): Promise<MboxForm | null> {
+    if (this.closed) throw new StoreError('Mailbox is closed');
+    return this.withShared(() => {
+      const i = this.t.find(uid);
+      return i < 0 ? null : this.storedForm(i);
+    });
+  }
+
   read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
     return this.presentUid(uid, false, opts?.transient ? this.outScratch : undefined);
   }
@@ -914,10 +958,10 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
             flags.add(f);
           } else warnings.push(`Unknown flag: ${f}`);
         }
-        parts.push(buildAppended(am, flags, this.kw, uid, this.ctx, false));
+        parts.push(...buildAppended(am, flags, this.kw, uid, this.ctx, false));
       }
       try {
-        await appendBytes(this.path, this.fd, this.snap.size, Buffer.concat(parts));
+        await appendBytes(this.path, this.fd, this.snap.size, parts);
       } catch (e) {
         // Nothing was written: forget the UIDs and keywords this append would have used.
         this.uidLast = savedLast;
@@ -1057,22 +1101,27 @@ function sameFlags(a: Set<string>, b: Set<string>): boolean {
   return true;
 }
 
-/** One message in c-client's raw append layout (or the rewritten layout when `rewritten`). */
-export function buildAppended(am: AppendMessage, flags: Set<string>, kw: string[], uid: number | null, ctx: DriverContext, old: boolean): Buffer {
+/**
+ * One message in c-client's raw append layout (or the rewritten layout when
+ * `old`), as parts to be written one after another.
+ */
+export function buildAppended(am: AppendMessage, flags: Set<string>, kw: string[], uid: number | null, ctx: DriverContext, old: boolean): Buffer[] {
   const date = am.internalDate ?? new Date();
   const zone = am.internalDateZone ?? localZone(date);
   const from = formatFromLine(`${ctx.user}@${ctx.hostname}`, date, zone);
-  const { header, body } = prepareForMbox(am.data);
+  const { header, body } = am.mbox ?? prepareForMbox(am.data);
   const block = appendBlock(toStatus(flags, old, kw), uid);
-  return Buffer.concat([Buffer.from(`${from}\n${block}`, 'latin1'), header, Buffer.from('\n', 'latin1'), body, Buffer.from('\n', 'latin1')]);
+  return [Buffer.from(`${from}\n${block}`, 'latin1'), header, NEWLINE, body, NEWLINE];
 }
+const NEWLINE = Buffer.from('\n', 'latin1');
 
 /**
- * Append bytes at the end of the file under an append journal (journal.ts);
- * `patches` (such as the pseudo-message's UIDLAST digits) are written before
- * the one fsync. On failure the file is cut back to the old size.
+ * Append bytes (one buffer, or parts written one after another) at the end
+ * of the file under an append journal (journal.ts); `patches` (such as the
+ * pseudo-message's UIDLAST digits) are written before the one fsync. On
+ * failure the file is cut back to the old size.
  */
-export async function appendBytes(path: string, fd: number, oldSize: number, data: Buffer, patches: Array<[number, Buffer]> = []): Promise<void> {
+export async function appendBytes(path: string, fd: number, oldSize: number, data: Buffer | Buffer[], patches: Array<[number, Buffer]> = []): Promise<void> {
   // Messages are separated by a blank line: make sure the file ends with LF LF.
   let prefix = '';
   if (oldSize > 0) {
@@ -1082,11 +1131,11 @@ export async function appendBytes(path: string, fd: number, oldSize: number, dat
     if (!t.endsWith('\n')) prefix = '\n\n';
     else if (oldSize >= 2 && t !== '\n\n') prefix = '\n';
   }
-  const all = prefix ? Buffer.concat([Buffer.from(prefix, 'latin1'), data]) : data;
+  const parts = Buffer.isBuffer(data) ? [data] : data;
+  const all = prefix ? [Buffer.from(prefix, 'latin1'), ...parts] : parts;
   const j = beginAppend(path, fd, oldSize, all);
   try {
-    let w = 0;
-    while (w < all.length) w += writeSync(fd, all, w, all.length - w, oldSize + w);
+    writevFully(fd, all, oldSize);
     for (const [at, b] of patches) writeSync(fd, b, 0, b.length, at);
     fsyncSync(fd);
   } catch (e) {

@@ -87,6 +87,45 @@ describe('presenting stored messages as IMAP sees them', () => {
   });
 });
 
+describe('reading stored messages in stored form (readMboxForm, for copies between unix mailboxes)', () => {
+  it('gives what prepareForMbox makes of read(), over 600 random stored messages', async () => {
+    const { unixDriver } = await import('../../../../src/store/drivers/unix/index.js');
+    const { driverContext } = await import('../../../helpers/drivers.js');
+    dir = mkdtempSync(join(tmpdir(), 'unix-mboxform-'));
+    const path = join(dir, 'box');
+    const headers = ['Subject: s', 'Status: RO', 'X-Status: F', 'X-Keywords: a b', 'X-UID: 7', 'x-imap: 1 2', 'Content-Length: 3', 'X-Other: o', ' folded', 'From inside header', 'To: a@b\r', 'Nul: a\0b'];
+    const lines = ['text', 'From here on', '>From quoted', 'lone \r CR', 'crlf\r', 'nul \0 byte', '', 'From someone', 'Status: in body', '\u00e9t\u00e9'];
+    let seed = 11;
+    const rnd = (n: number) => Math.floor(((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x80000000) * n);
+    let text = '';
+    for (let k = 0; k < 600; k++) {
+      text += `From a@b Mon Jan  2 03:04:05 2023\nFrom: x@y\n`;
+      for (let i = rnd(7); i > 0; i--) text += headers[rnd(headers.length)] + '\n';
+      if (rnd(8)) text += '\n';
+      for (let i = rnd(9); i > 0; i--) text += lines[rnd(lines.length)] + '\n';
+      if (!rnd(6)) text += 'no final line feed';
+      text += '\n\n';
+    }
+    writeFileSync(path, text, 'latin1');
+    const mb = await unixDriver.open(path, 'box', driverContext(dir, { user: 'u', hostname: 'h' }), { readOnly: true });
+    try {
+      const uids = mb.uids();
+      expect(uids.length).toBe(600);
+      let quoted = 0;
+      for (const uid of uids) {
+        const want = prepareForMbox((await mb.read(uid))!);
+        const got = (await mb.readMboxForm!(uid))!;
+        expect(got.header.toString('latin1')).toBe(want.header.toString('latin1'));
+        expect(got.body.toString('latin1')).toBe(want.body.toString('latin1'));
+        if (got.body.includes('>From here')) quoted++;
+      }
+      expect(quoted).toBeGreaterThan(10);
+    } finally {
+      await mb.close();
+    }
+  });
+});
+
 describe('preparing a message for the mbox (prepareForMbox)', () => {
   const prep = (s: string) => {
     const { header, body } = prepareForMbox(Buffer.from(s, 'latin1'));
@@ -97,6 +136,11 @@ describe('preparing a message for the mbox (prepareForMbox)', () => {
     expect(prep('\0\0\r\r')).toEqual(['\u0080\u0080\n', '']);
     expect(prep('')).toEqual(['', '']);
     expect(prep('\r\n\r\nbody only')).toEqual(['', '\nbody only\n']);
+  });
+  it('quotes From lines at the start, the end and side by side', () => {
+    expect(prep('\nFrom a')).toEqual(['', '>From a\n']);
+    expect(prep('\nFrom a\nFrom b\n\nFrom c\nx From d\nFrom ')).toEqual(['', '>From a\n>From b\n\n>From c\nx From d\n>From \n']);
+    expect(prep('From a\nFrom b\n\nFrom')).toEqual(['>From a\n>From b\n', 'From\n']);
   });
   it('renames private headers in any case anywhere in the header, and quotes From lines', () => {
     expect(prep('STATUS: RO\nSubject: s\nx-uid: 5\nX-Keywords: a\nXStatus: no\nFrom me\n\nFrom you\nFromage\n')).toEqual([
@@ -117,6 +161,9 @@ describe('preparing a message for the mbox (prepareForMbox)', () => {
       // Without the From quoting and renaming, header + blank line + body is the cleaned text.
       const joined = (header.toString('latin1') + (body.length || clean.includes('\n\n') || clean.startsWith('\n') ? '\n' : '') + body.toString('latin1')).replace(/^>From /gm, 'From ').replace(/^X-Original-/gm, '');
       expect(joined).toBe(clean);
+      // and every line that began "From " is quoted
+      expect(/^From /m.test(header.toString('latin1'))).toBe(false);
+      expect(/^From /m.test(body.toString('latin1'))).toBe(false);
     }
   });
 });
