@@ -114,8 +114,8 @@ for (const f of FORMATS) describe(`imapd over stdio (PREAUTH), INBOX and new mai
     expect(r).toContain('* 1 EXPUNGE');
     r = await c.command('i', 'STATUS work (MESSAGES)');
     expect(r[0]).toBe('* STATUS work (MESSAGES 5)');
-    // Large messages are copied in several batches (a batch is at most 1 MB or 200 messages), all of them whole.
-    const big = (n: number) => `Subject: big ${n}\r\n\r\n` + `${String(n).repeat(70)}\r\n`.repeat(9000);
+    // Large messages are copied in several batches (a batch is at most 4 MB or 1,000 messages: here two), all of them whole.
+    const big = (n: number) => `Subject: big ${n}\r\n\r\n` + `${String(n).repeat(70)}\r\n`.repeat(35000);
     for (let n = 1; n <= 3; n++) {
       r = await c.command(`j${n}`, `APPEND work {${big(n).length}+}\r\n${big(n)}`);
       expect(r.at(-1)).toMatch(/^j\d OK \[APPENDUID/);
