@@ -188,11 +188,14 @@ export class Pop3Session {
             const due = expireDue(userRoot(this.identity), mb.uidValidity, live.map((m) => m.info.uid), live.filter((m) => m.retrieved).map((m) => m.info.uid), expire);
             dele.push(...due);
           }
-          if (seen.length) await mb.store(seen, 'add', ['\\Seen']);
-          if (dele.length) {
-            await mb.store(dele, 'add', ['\\Deleted']);
-            await mb.expunge(dele);
-          }
+          // One update: the unix driver writes the flags with the expunge's rewrite.
+          await mb.update(
+            [
+              { uids: seen, op: 'add', flags: ['\\Seen'] },
+              { uids: dele, op: 'add', flags: ['\\Deleted'] },
+            ],
+            dele,
+          );
           this.ctx.log.info(`Update user=${this.user} host=${this.host} nmsgs=${this.msgs.length} ndele=${dele.length} nseen=${seen.length}`);
         }
         await mb.close();

@@ -746,6 +746,9 @@ class SnarfingMailbox implements Mailbox {
   expunge(uids?: number[]) {
     return this.inner.expunge(uids);
   }
+  update(...a: Parameters<Mailbox['update']>) {
+    return this.inner.update(...a);
+  }
   checkpoint() {
     return this.inner.checkpoint();
   }

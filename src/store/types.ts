@@ -92,6 +92,13 @@ export interface MailboxChanges {
 
 export type FlagOp = 'set' | 'add' | 'remove';
 
+/** One flag change of update(): as store(uids, op, flags). */
+export interface StoreRequest {
+  uids: number[];
+  op: FlagOp;
+  flags: string[];
+}
+
 export interface Mailbox {
   /** The name as the client gave it (canonical INBOX). */
   readonly name: string;
@@ -144,6 +151,13 @@ export interface Mailbox {
   store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]>;
   /** Append to this (open) mailbox. */
   append(messages: AppendMessage[]): Promise<AppendResult>;
+  /**
+   * Flag changes, then an expunge of those of `expunge` that are \Deleted
+   * (none when empty), as one update: POP3's UPDATE state. A driver may write
+   * them together (the unix driver rewrites once instead of writing the
+   * flags in place first). Returns the expunged UIDs.
+   */
+  update(stores: StoreRequest[], expunge: number[]): Promise<number[]>;
   /** Remove \Deleted messages (only those among `uids` when given). Returns the expunged UIDs. */
   expunge(uids?: number[]): Promise<number[]>;
   /** Write pending changes to disk (CHECK). Returns an informational text, if any. */

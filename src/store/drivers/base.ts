@@ -5,7 +5,7 @@
  * file read-write with UW's fall-back to read-only.
  */
 import { openSync, constants } from 'node:fs';
-import type { AppendMessage, AppendResult, FlagOp, Mailbox, MailboxChanges, MessageInfo, OpenOptions } from '../types.js';
+import type { AppendMessage, AppendResult, FlagOp, Mailbox, StoreRequest, MailboxChanges, MessageInfo, OpenOptions } from '../types.js';
 import { StoreError } from '../types.js';
 import { MAX_KEYWORDS } from './flagbits.js';
 import type { DriverContext } from '../driver.js';
@@ -122,6 +122,11 @@ export abstract class BaseMailbox<M extends { info: MessageInfo }> implements Ma
   abstract store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]>;
   abstract append(messages: AppendMessage[]): Promise<AppendResult>;
   abstract expunge(uids?: number[]): Promise<number[]>;
+  /** One store after the other, then the expunge; drivers that can write them together override it. */
+  async update(stores: StoreRequest[], expunge: number[]): Promise<number[]> {
+    for (const r of stores) if (r.uids.length) await this.store(r.uids, r.op, r.flags);
+    return expunge.length ? this.expunge(expunge) : [];
+  }
   abstract checkpoint(): Promise<string | undefined>;
   abstract sync(): Promise<MailboxChanges>;
   abstract close(opts?: { expunge?: boolean }): Promise<void>;

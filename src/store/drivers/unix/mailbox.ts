@@ -8,7 +8,7 @@ import { preadFully, indexIn, Scratch, writevFully } from '../../io.js';
 import { MAX_KEYWORDS, flagsFromBits, sysBits, keywordMask } from '../flagbits.js';
 import { MessageTable, SEEN, DELETED, FLAGGED, ANSWERED, DRAFT, OLD, RECENT } from './table.js';
 import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync } from 'node:fs';
-import type { AppendMessage, AppendResult, FlagOp, MboxForm, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
+import type { AppendMessage, AppendResult, FlagOp, MboxForm, StoreRequest, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
 import type { DriverContext } from '../../driver.js';
 import { scanMailbox, scanTable, addRange, type ScannedMessage } from './scan.js';
@@ -840,39 +840,72 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
 
   async store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]> {
     this.requireWritable();
-    const changed: number[] = [];
+    let changed: number[] = [];
     await this.withLock(true, async () => {
       if (this.changedOnDisk()) this.fullScan(false);
-      const keywords = flags.filter((f) => !f.startsWith('\\'));
-      for (const k of keywords) {
-        if (!this.kw.includes(k) && (op === 'add' || op === 'set')) {
-          if (this.kw.length >= MAX_KEYWORDS) continue;
-          this.kw.push(k);
-          this.keywordsChanged();
-        }
-      }
-      const wanted = flags.filter((f) => SYSTEM.has(f) || this.kw.includes(f));
-      const wSys = sysBits(wanted);
-      const wKw = keywordMask(wanted, this.kw);
-      const t = this.t;
-      for (const uid of uids) {
-        const i = t.find(uid);
-        if (i < 0) continue;
-        const sys = t.sys[i] & SYSTEM_BITS;
-        const kw = t.kw[i];
-        const nSys = op === 'set' ? wSys : op === 'add' ? sys | wSys : sys & ~wSys;
-        const nKw = (op === 'set' ? wKw : op === 'add' ? kw | wKw : kw & ~wKw) >>> 0;
-        if (nSys === sys && nKw === kw) continue;
-        t.sys[i] = (t.sys[i] & ~SYSTEM_BITS) | nSys;
-        t.kw[i] = nKw;
-        changed.push(uid);
-      }
+      changed = this.setFlags(uids, op, flags);
       this.claimRecent();
       if (changed.length || this.needsWrite()) {
         if (!(await this.writeInPlace(changed))) await this.rewrite(new Set());
       }
     });
     return changed;
+  }
+
+  /** Change flags in the table only (under the write lock); returns the UIDs whose flags changed. */
+  private setFlags(uids: number[], op: FlagOp, flags: string[]): number[] {
+    const changed: number[] = [];
+    const keywords = flags.filter((f) => !f.startsWith('\\'));
+    for (const k of keywords) {
+      if (!this.kw.includes(k) && (op === 'add' || op === 'set')) {
+        if (this.kw.length >= MAX_KEYWORDS) continue;
+        this.kw.push(k);
+        this.keywordsChanged();
+      }
+    }
+    const wanted = flags.filter((f) => SYSTEM.has(f) || this.kw.includes(f));
+    const wSys = sysBits(wanted);
+    const wKw = keywordMask(wanted, this.kw);
+    const t = this.t;
+    for (const uid of uids) {
+      const i = t.find(uid);
+      if (i < 0) continue;
+      const sys = t.sys[i] & SYSTEM_BITS;
+      const kw = t.kw[i];
+      const nSys = op === 'set' ? wSys : op === 'add' ? sys | wSys : sys & ~wSys;
+      const nKw = (op === 'set' ? wKw : op === 'add' ? kw | wKw : kw & ~wKw) >>> 0;
+      if (nSys === sys && nKw === kw) continue;
+      t.sys[i] = (t.sys[i] & ~SYSTEM_BITS) | nSys;
+      t.kw[i] = nKw;
+      changed.push(uid);
+    }
+    return changed;
+  }
+
+  /**
+   * The flag changes and the expunge under one lock, and when anything is
+   * expunged one rewrite that writes the new flags of the messages it keeps
+   * (POP3's QUIT wrote every \Seen and \Deleted in place, synced, only for
+   * the expunge to rewrite the same blocks).
+   */
+  override async update(stores: StoreRequest[], expunge: number[]): Promise<number[]> {
+    this.requireWritable();
+    let gone: number[] = [];
+    await this.withLock(true, async () => {
+      if (this.changedOnDisk()) this.fullScan(false);
+      const changed = new Set<number>();
+      for (const r of stores) for (const uid of this.setFlags(r.uids, r.op, r.flags)) changed.add(uid);
+      const t = this.t;
+      const wanted = new Set(expunge);
+      gone = [];
+      for (let i = 0; i < t.length; i++) if (t.sys[i] & DELETED && wanted.has(t.uid[i])) gone.push(t.uid[i]);
+      this.claimRecent();
+      if (gone.length) await this.rewrite(new Set(gone));
+      else if (changed.size || this.needsWrite()) {
+        if (!(await this.writeInPlace([...changed]))) await this.rewrite(new Set());
+      }
+    });
+    return gone;
   }
 
   /** Overwrite the padded status blocks of `uids` in place when each still fits. */

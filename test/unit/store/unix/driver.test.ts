@@ -206,6 +206,45 @@ describe('unix driver writes what UW writes', () => {
     expect(mb.messages().length).toBe(36);
     await mb.close();
   });
+  it('update() (POP3 QUIT): the flag changes and the expunge in one rewrite, the same bytes as store, store, expunge', async () => {
+    fresh();
+    let text = '';
+    for (let i = 1; i <= 30; i++) text += `From a${i}@b Mon Jan  2 03:04:05 2023\nSubject: m${i}\n${i % 4 ? '' : 'Status: O\n'}\nline ${i}\n\n`;
+    const one = join(dir, 'one');
+    const two = join(dir, 'two');
+    writeFileSync(one, text);
+    writeFileSync(two, text);
+    const seen = [2, 4, 6, 8, 10, 12];
+    const dele = [1, 3, 5, 20];
+    const a = await unixDriver.open(one, 'one', ctx());
+    await a.store(seen, 'add', ['\\Seen']);
+    await a.store(dele, 'add', ['\\Deleted']);
+    expect(await a.expunge(dele)).toEqual(dele);
+    await a.close();
+    const b = await unixDriver.open(two, 'two', ctx());
+    const inPlace = vi.spyOn(b as unknown as { writeInPlace: (u: number[]) => Promise<boolean> }, 'writeInPlace');
+    const req = [
+      { uids: seen, op: 'add' as const, flags: ['\\Seen'] },
+      { uids: dele, op: 'add' as const, flags: ['\\Deleted'] },
+    ];
+    expect(await b.update(req, dele)).toEqual(dele);
+    expect(inPlace).not.toHaveBeenCalled(); // the rewrite wrote the flags
+    expect(b.messages().filter((m) => m.flags.has('\\Seen')).map((m) => m.uid)).toEqual(seen);
+    await b.close();
+    const same = (p: string) => readFileSync(p, 'latin1').replace(/X-IMAPbase: \d+/, 'X-IMAPbase: V');
+    expect(same(two)).toBe(same(one));
+    expect(same(two)).toContain('Subject: m4\nStatus: RO\n');
+    // Nothing to expunge: the flags are written in place, as store() writes them.
+    const c = await unixDriver.open(two, 'two', ctx());
+    const inPlace2 = vi.spyOn(c as unknown as { writeInPlace: (u: number[]) => Promise<boolean> }, 'writeInPlace');
+    expect(await c.update([{ uids: [7], op: 'add', flags: ['\\Flagged'] }], [7])).toEqual([]);
+    expect(inPlace2).toHaveBeenCalledWith([7]);
+    await c.close();
+    const d = await unixDriver.open(two, 'two', ctx());
+    expect(d.messages().length).toBe(26);
+    expect([...d.get(7)!.flags]).toContain('\\Flagged');
+    await d.close();
+  });
   it('with a pseudo-message too: after expunges what it knows equals a fresh scan, without rescanning', async () => {
     fresh();
     const p = join(dir, 'box');
