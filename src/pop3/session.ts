@@ -27,9 +27,10 @@ interface Msg {
 /** The header/body split of a message (CRLF form): offset where the blank line starts. */
 function headerEnd(b: Buffer): number {
   if (b[0] === 13 && b[1] === 10) return 0;
-  const i = b.indexOf('\r\n\r\n');
+  const i = b.indexOf(BLANK_LINE); // a Buffer: a string would be converted on every call
   return i < 0 ? b.length : i + 2;
 }
+const BLANK_LINE = Buffer.from('\r\n\r\n');
 
 /** UW's synthesized Status line: always 12 bytes. */
 function statusLine(m: MessageInfo): string {
