@@ -12,7 +12,7 @@ import type { AppendMessage, AppendResult, FlagOp, MboxForm, StoreRequest, Mailb
 import { StoreError } from '../../types.js';
 import type { DriverContext } from '../../driver.js';
 import { scanMailbox, scanTable, addRange, type ScannedMessage } from './scan.js';
-import { pseudoMessage, statusBlock, appendBlock, pad10, type StatusFlags } from './format.js';
+import { pseudoMessage, statusBlock, appendBlock, pad10, statusLetters, xstatusLetters, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
 import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
 import { loadScan, saveScan } from './cache.js';
@@ -170,6 +170,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   private keywordsChanged(): void {
     this.flagSets.clear();
     this.blockMemo.table = undefined;
+    this.valuesMemo.known.clear();
   }
   private statusAt(i: number): StatusFlags {
     return toStatus(this.flagsAt(i), (this.t.sys[i] & OLD) !== 0, this.kw);
@@ -908,48 +909,92 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     return gone;
   }
 
-  /** Overwrite the padded status blocks of `uids` in place when each still fits. */
+  /**
+   * Overwrite the padded status blocks of `uids` in place when each still
+   * fits. The blocks are made into one buffer (no Buffer per block) and the
+   * table is updated from the values written (no parse of each block again):
+   * a STORE on 50,000 messages spent a third of its CPU on those.
+   */
   private async writeInPlace(uids: number[]): Promise<boolean> {
     if (!this.pseudoMatches() && this.pseudo) return false;
-    const writes: Array<[number, Buffer]> = [];
     const t = this.t;
-    for (const uid of uids) {
-      const i = t.find(uid);
+    const rows = new Int32Array(uids.length);
+    let total = 0;
+    for (let k = 0; k < uids.length; k++) {
+      const i = t.find(uids[k]);
       // The block must be one contiguous run (one range) ending at the header's end.
-      if (i < 0 || !t.privIsOneRun(i)) return false;
-      const a = t.privA[i];
-      const b = t.privB[i];
-      if (b !== t.hdrEnd[i]) return false;
-      const text = this.blockFor(i, i === 0, b - a);
+      if (i < 0 || !t.privIsOneRun(i) || t.privB[i] !== t.hdrEnd[i]) return false;
+      rows[k] = i;
+      total += t.privB[i] - t.privA[i];
+    }
+    const out = Buffer.allocUnsafe(total);
+    const values: Array<BlockValues | undefined> = new Array(uids.length);
+    let o = 0;
+    for (let k = 0; k < rows.length; k++) {
+      const i = rows[k];
+      const width = t.privB[i] - t.privA[i];
+      const v = i === 0 && !this.pseudo ? undefined : this.blockValues(i);
+      const text = v ? statusBlock(v.flags, t.uid[i], undefined, width) : this.blockFor(i, i === 0, width);
       if (text === undefined) return false;
-      writes.push([a, Buffer.from(text, 'latin1')]);
+      out.write(text, o, 'latin1');
+      o += width;
+      values[k] = v;
     }
     const writing = new Set(uids);
     for (let i = 0; i < t.length; i++) if (!writing.has(t.uid[i]) && !this.blockMatches(i, i === 0)) return false;
-    for (const [at, buf] of writes) writeSync(this.fd, buf, 0, buf.length, at);
+    o = 0;
+    for (let k = 0; k < rows.length; k++) {
+      const i = rows[k];
+      const width = t.privB[i] - t.privA[i];
+      writeSync(this.fd, out, o, width, t.privA[i]);
+      o += width;
+    }
     fsyncSync(this.fd);
     this.setRewriteTimes();
-    if (!this.rescanBlocks(uids, writes)) this.fullScanAfterWrite();
+    // Nothing moved: the table takes the values just written.
+    o = 0;
+    let ok = true;
+    for (let k = 0; k < rows.length && ok; k++) {
+      const i = rows[k];
+      const a = t.privA[i];
+      const width = t.privB[i] - a;
+      const v = values[k];
+      if (v) t.setBlockRun(i, a, a + width, v.status, v.xstatus, v.xkeywords, t.uid[i]);
+      else {
+        const h = parseBlock(out.toString('latin1', o, o + width), a);
+        if (h) t.setBlock(i, h);
+        else ok = false;
+      }
+      o += width;
+    }
+    if (ok) this.snap = this.snapshot();
+    else this.fullScanAfterWrite();
     return true;
   }
 
   /**
-   * After status blocks were overwritten in place nothing moved: parse only
-   * the blocks just written (for their private-header ranges and values)
-   * instead of scanning the whole file again. False if anything is not as
-   * expected (then the caller rescans).
+   * Row i's status values as a block without X-IMAPbase states them (what
+   * parseBlock finds in statusBlock's text), made once per combination of
+   * flags in a write.
    */
-  private rescanBlocks(uids: number[], writes: Array<[number, Buffer]>): boolean {
-    for (let k = 0; k < uids.length; k++) {
-      const i = this.t.find(uids[k]);
-      const [at, block] = writes[k];
-      const h = i >= 0 && parseBlock(block.toString('latin1'), at);
-      if (!h) return false;
-      this.t.setBlock(i, h);
+  private blockValues(i: number): BlockValues {
+    const t = this.t;
+    const key = (t.sys[i] & (SYSTEM_BITS | OLD)) * 0x100000000 + t.kw[i];
+    if (this.valuesMemo.kw !== this.kw) {
+      // a new keyword list (keywordsChanged() clears it when the list itself changes)
+      this.valuesMemo.kw = this.kw;
+      this.valuesMemo.known.clear();
     }
-    this.snap = this.snapshot();
-    return true;
+    let v = this.valuesMemo.known.get(key);
+    if (!v) {
+      const flags = this.statusAt(i);
+      v = { flags, status: statusLetters(flags), xstatus: xstatusLetters(flags), xkeywords: flags.keywords.join(' ') };
+      if (this.valuesMemo.known.size >= 4096) this.valuesMemo.known.clear();
+      this.valuesMemo.known.set(key, v);
+    }
+    return v;
   }
+  private readonly valuesMemo: { kw?: string[]; known: Map<number, BlockValues> } = { known: new Map() };
 
   async expunge(uids?: number[]): Promise<number[]> {
     this.requireWritable();
@@ -1102,6 +1147,12 @@ function parseBlock(text: string, at: number): BlockFields | undefined {
     p = nl + 1;
   }
   return out.priv.length ? out : undefined;
+}
+interface BlockValues {
+  flags: StatusFlags;
+  status: string;
+  xstatus: string;
+  xkeywords: string;
 }
 type BlockFields = Pick<ScannedMessage, 'priv' | 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'>;
 const BLOCK_KEYS: Record<string, 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'> = {

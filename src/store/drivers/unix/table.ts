@@ -185,6 +185,17 @@ export class MessageTable {
     if (i === 0) this.headImapBase = r.ximapbase;
   }
 
+  /** setBlock for a block that is the one run [a, b) stating these values (what parsing it finds). */
+  setBlockRun(i: number, a: number, b: number, status: string, xstatus: string, xkeywords: string, xuid: number): void {
+    this.privA[i] = a;
+    this.privB[i] = b;
+    this.more.delete(i);
+    this.status[i] = this.id(status);
+    this.xstatus[i] = this.id(xstatus);
+    this.xkeywords[i] = this.id(xkeywords);
+    this.xuid[i] = xuid;
+  }
+
   /** Private-header ranges of row i, flat [start, end) pairs. */
   priv(i: number): number[] {
     const m = this.more.get(i);

@@ -198,6 +198,17 @@ describe('unix driver writes what UW writes', () => {
     expect(known()).toEqual(scanned());
     await mb.store([5], 'add', ['Work']); // a new keyword: the first message's X-IMAPbase changes too
     expect(known()).toEqual(scanned());
+    // Random stores: every combination of flags and keywords written in place keeps the table equal to a scan.
+    let seed = 3;
+    const rnd = (n: number) => Math.floor(((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x80000000) * n);
+    const pool = ['\\Seen', '\\Flagged', '\\Answered', '\\Draft', 'Work', 'Later'];
+    for (let k = 0; k < 30; k++) {
+      const uids = [...new Set(Array.from({ length: 1 + rnd(12) }, () => 2 + rnd(39)))];
+      const flags = pool.filter(() => rnd(3) === 0);
+      await mb.store(uids, (['add', 'remove', 'set'] as const)[rnd(3)], flags.length ? flags : ['\\Seen']);
+      expect(known()).toEqual(scanned());
+    }
+    expect(rescans).not.toHaveBeenCalled();
     await mb.store([1, 7, 9, 30], 'add', ['\\Deleted']);
     rescans.mockClear();
     expect(await mb.expunge()).toEqual([1, 7, 9, 30]);
