@@ -32,7 +32,7 @@ export function fieldsNamed(buf: Buffer, start: number, end: number, name: strin
 /** The fields of [start, end): all of them, or only those named `only` (lower case). */
 function walkFields(buf: Buffer, start: number, end: number, only?: string): HeaderField[] {
   const out: HeaderField[] = [];
-  const want = only === undefined ? undefined : Buffer.from(only, 'latin1');
+  const want = only === undefined ? undefined : nameBytes(only);
   let pos = start;
   let cur: HeaderField | undefined; // the field being continued, when it is one we keep
   let inField = false; // a field (kept or not) is being continued
@@ -63,6 +63,17 @@ function walkFields(buf: Buffer, start: number, end: number, only?: string): Hea
     pos = lineEnd;
   }
   return out;
+}
+
+/** A field name as bytes, made once per name (a search asks for the same one per message). */
+const names = new Map<string, Buffer>();
+function nameBytes(name: string): Buffer {
+  let b = names.get(name);
+  if (!b) {
+    b = Buffer.from(name, 'latin1');
+    if (names.size < 256) names.set(name, b);
+  }
+  return b;
 }
 
 /** Whether buf[from, to) is `want` (lower case), letters compared without case. */

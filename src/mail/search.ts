@@ -4,7 +4,7 @@
  * quoted-printable bodies in their declared charsets — all compared in
  * Unicode. Message bytes are loaded only when a key needs them.
  */
-import type { NumberRanges, SearchKey, SearchMessage } from './types.js';
+import { INDEXED_FIELDS, type NumberRanges, type SearchKey, type SearchMessage } from './types.js';
 import { parseMessage, headerOf, headerFieldsNamed, type ParsedMessage, type Part } from './mime.js';
 import { fieldValue, type HeaderField } from './header.js';
 import { decodedBody } from './section.js';
@@ -51,6 +51,24 @@ function usesKey(key: SearchKey, types: ReadonlySet<SearchKey['type']>): boolean
 }
 const MESSAGE_KEYS: ReadonlySet<SearchKey['type']> = new Set(['header', 'body', 'text', 'sentdate']);
 const BODY_KEYS: ReadonlySet<SearchKey['type']> = new Set(['body', 'text']);
+
+/** Every key that reads the message reads only INDEXED_FIELDS (HEADER with another name does not). */
+function onlyIndexedFields(key: SearchKey): boolean {
+  switch (key.type) {
+    case 'not':
+      return onlyIndexedFields(key.key);
+    case 'or':
+      return onlyIndexedFields(key.a) && onlyIndexedFields(key.b);
+    case 'and':
+      return key.keys.every(onlyIndexedFields);
+    case 'header':
+      return INDEXED_FIELDS.has(key.field.toLowerCase());
+    case 'sentdate':
+      return true; // the Date field
+    default:
+      return !MESSAGE_KEYS.has(key.type);
+  }
+}
 
 export function needsMessageData(key: SearchKey): boolean {
   return usesKey(key, MESSAGE_KEYS);
@@ -201,9 +219,14 @@ function compile(key: SearchKey, ctx: SearchContext): Evaluator {
 export function compileSearch(key: SearchKey, ctx: SearchContext): (m: SearchMessage) => Promise<boolean> {
   const e = compile(key, ctx);
   const headerOnly = !usesKey(key, BODY_KEYS); // no BODY or TEXT: the header is enough
+  const fieldsOnly = headerOnly && onlyIndexedFields(key); // FROM, SUBJECT, SENTSINCE …: the indexed field lines are enough
   return async (m) => {
     let loaded: Loaded | undefined;
-    const load = async () => (loaded ??= new Loaded(await (headerOnly && m.loadHeader ? m.loadHeader() : m.load())));
+    const load = async () => {
+      if (loaded) return loaded;
+      const fields = fieldsOnly ? m.loadFields?.() : undefined;
+      return (loaded = new Loaded(fields ?? (await (headerOnly && m.loadHeader ? m.loadHeader() : m.load()))));
+    };
     return e(m, load);
   };
 }

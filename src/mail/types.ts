@@ -54,7 +54,16 @@ export interface SearchMessage {
   load(): Promise<Buffer>;
   /** The header part only (CRLF form, with its blank line): used instead of load() when no key looks at the body. */
   loadHeader?(): Promise<Buffer>;
+  /**
+   * Only the lines of the INDEXED header fields (from, to, cc, bcc, subject,
+   * date), as a header with its blank line, when the store keeps them;
+   * undefined otherwise. Used when every key looks at those fields only.
+   */
+  loadFields?(): Buffer | undefined;
 }
+
+/** The header fields loadFields() gives. */
+export const INDEXED_FIELDS: ReadonlySet<string> = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'date']);
 
 export type SortKey = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAY';
 export interface SortCriterion {

@@ -737,6 +737,9 @@ class SnarfingMailbox implements Mailbox {
   get readMboxForm() {
     return this.inner.readMboxForm?.bind(this.inner);
   }
+  get readFields() {
+    return this.inner.readFields?.bind(this.inner);
+  }
   store(...a: Parameters<Mailbox['store']>) {
     return this.inner.store(...a);
   }

@@ -146,6 +146,13 @@ export interface Mailbox {
    * form and back.
    */
   readMboxForm?(uid: number): Promise<MboxForm | null>;
+  /**
+   * Only the lines of the header fields From, To, Cc, Bcc, Subject and Date
+   * (every occurrence, CRLF form, then a blank line), from an index the
+   * driver keeps (unix mailboxes); undefined when it has none for this
+   * message (then read the header).
+   */
+  readFields?(uid: number): Buffer | undefined;
 
   /** Change flags; returns the UIDs whose flags actually changed. Keywords are created when allowed. */
   store(uids: number[], op: FlagOp, flags: string[]): Promise<number[]>;

@@ -102,7 +102,7 @@ export const storeKeys: KeyDef[] = [
     type: 'bool',
     default: true,
     section: 'Mail store',
-    description: 'Keep the scan of each traditional mbox in <mail root>/.uwimap-cache, keyed by device, inode, size, mtime and ctime, so that the next session opens an unchanged mailbox without reading it through (beyond UW).',
+    description: 'Keep the scan of each traditional mbox in <mail root>/.uwimap-cache, keyed by device, inode, size, mtime and ctime, so that the next session opens an unchanged mailbox without reading it through, and, from the first scan of a file, an index of its From, To, Cc, Bcc, Subject and Date lines by UID, so that SEARCH on those fields reads one small file instead of every header (beyond UW). `no` keeps neither.',
   },
   {
     key: 'mailbox-protection',

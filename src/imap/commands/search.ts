@@ -4,7 +4,8 @@ import type { Token } from '../parser.js';
 import { astring } from '../parser.js';
 import { SELECTED, type Command } from './types.js';
 import { compileSearch, isSupportedCharset, supportedCharsets, parseSearchDate } from '../../mail/index.js';
-import type { SearchKey } from '../../mail/types.js';
+import type { SearchKey, SearchMessage } from '../../mail/types.js';
+import type { Mailbox, MessageInfo } from '../../store/types.js';
 import { uidSetText } from './append.js';
 
 const FLAGKEYS: Record<string, SearchKey> = {
@@ -120,6 +121,29 @@ function withRecent(flags: ReadonlySet<string>): ReadonlySet<string> {
   return r;
 }
 
+/** The message a search looks at, set to each message of the view in turn. */
+class ViewMessage implements SearchMessage {
+  seq = 0;
+  uid = 0;
+  flags: ReadonlySet<string> = new Set();
+  size = 0;
+  info!: MessageInfo;
+  readonly loadFields?: () => Buffer | undefined;
+  constructor(private readonly mb: Mailbox) {
+    if (mb.readFields) this.loadFields = () => this.mb.readFields!(this.uid);
+  }
+  /** A Date is made only for the keys that look at it. */
+  get internalDate(): Date {
+    return this.info.internalDate;
+  }
+  async load(): Promise<Buffer> {
+    return (await this.mb.read(this.uid, { transient: true })) ?? Buffer.alloc(0);
+  }
+  async loadHeader(): Promise<Buffer> {
+    return (await this.mb.readHeader(this.uid, { transient: true })) ?? Buffer.alloc(0);
+  }
+}
+
 /** Evaluate a search over the view; returns matching UIDs in view order. */
 export async function runSearch(s: ImapSession, key: SearchKey, charset: string): Promise<number[]> {
   const mb = s.requireMailbox();
@@ -127,21 +151,20 @@ export async function runSearch(s: ImapSession, key: SearchKey, charset: string)
   const maxUid = view.length ? view[view.length - 1] : 0;
   const match = compileSearch(key, { charset, maxSeq: view.length, maxUid, now: new Date() });
   const out: number[] = [];
+  const m = new ViewMessage(mb);
   for (let i = 0; i < view.length; i++) {
     const u = view[i];
-    const m = mb.get(u);
-    if (!m) continue;
-    const flags = m.recent ? withRecent(m.flags) : m.flags;
-    // Each message is done with before the next is read: the driver may reuse its buffer.
-    const ok = await match({
-      seq: i + 1,
-      uid: u,
-      flags,
-      internalDate: m.internalDate,
-      size: m.size,
-      load: async () => (await mb.read(u, { transient: true })) ?? Buffer.alloc(0),
-      loadHeader: async () => (await mb.readHeader(u, { transient: true })) ?? Buffer.alloc(0),
-    });
+    const info = mb.get(u);
+    if (!info) continue;
+    // One object for every message (each is done with before the next is
+    // read, and the driver may reuse its buffer): an object and three
+    // closures per message were a fifth of a 50,000-message SEARCH FROM.
+    m.seq = i + 1;
+    m.uid = u;
+    m.info = info;
+    m.flags = info.recent ? withRecent(info.flags) : info.flags;
+    m.size = info.size;
+    const ok = await match(m);
     if (ok) out.push(u);
   }
   return out;

@@ -27,7 +27,7 @@ export interface FileKey {
   ctimeNs: bigint;
 }
 
-const fileFor = (k: FileKey) => (cacheDir ? join(cacheDir, `${k.dev.toString(16)}-${k.ino.toString(16)}.scan`) : undefined);
+const nameFor = (k: FileKey) => `${k.dev.toString(16)}-${k.ino.toString(16)}.scan`;
 const keyText = (k: FileKey) => `${VERSION} ${k.dev} ${k.ino} ${k.size} ${k.mtimeNs} ${k.ctimeNs}`;
 
 /*
@@ -43,20 +43,61 @@ export interface CachedScan {
   pseudo: ScannedMessage | undefined;
 }
 
-/** The cached scan of a file in exactly this state, or undefined. */
-export function loadScan(k: FileKey): CachedScan | undefined {
-  const f = fileFor(k);
-  if (!f) return undefined;
+/**
+ * A file of the cache directory whose first line is `key`: its bytes and
+ * where the line after the key starts; undefined when it is missing, not
+ * readable or kept for another key.
+ */
+export function readCacheFile(name: string, key: string): { buf: Buffer; at: number } | undefined {
+  if (!cacheDir) return undefined;
   let buf: Buffer;
   try {
-    buf = readFileSync(f);
+    buf = readFileSync(join(cacheDir, name));
   } catch {
     return undefined;
   }
+  const nl = buf.indexOf(10);
+  if (nl < 0 || buf.toString('latin1', 0, nl) !== key) return undefined;
+  return { buf, at: nl + 1 };
+}
+
+/**
+ * Write a file of the cache directory: `key` as its first line, then
+ * `parts`, under a temporary name renamed into place. No fsync: an entry
+ * torn by a crash fails its checks and is ignored. False when it could not
+ * be written (a cache that cannot be written is no cache).
+ */
+export function writeCacheFile(name: string, key: string, parts: readonly Buffer[]): boolean {
+  if (!cacheDir) return false;
   try {
-    const nl = buf.indexOf(10);
-    if (nl < 0 || buf.toString('latin1', 0, nl) !== keyText(k)) return undefined;
-    let p = nl + 1;
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    const f = join(cacheDir, name);
+    const tmp = `${f}.${process.pid}.tmp`;
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    try {
+      writeAll(fd, Buffer.from(`${key}\n`, 'latin1'));
+      for (const b of parts) writeAll(fd, b);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, f);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function writeAll(fd: number, b: Buffer): void {
+  let w = 0;
+  while (w < b.length) w += writeSync(fd, b, w, b.length - w);
+}
+
+/** The cached scan of a file in exactly this state, or undefined. */
+export function loadScan(k: FileKey): CachedScan | undefined {
+  const file = readCacheFile(nameFor(k), keyText(k));
+  if (!file) return undefined;
+  const { buf } = file;
+  try {
+    let p = file.at;
     const jsonLen = buf.readUInt32LE(p);
     p += 4;
     const d = JSON.parse(buf.toString('utf8', p, p + jsonLen)) as Omit<TableImage, 'columns'> & { pseudo: ScannedMessage | null; columns: Array<{ name: string; length: number }> };
@@ -79,32 +120,15 @@ export function loadScan(k: FileKey): CachedScan | undefined {
 
 /** Keep the scan of a file in this state (written to a temporary name, then renamed). */
 export function saveScan(k: FileKey, table: MessageTable, pseudo: ScannedMessage | undefined): void {
-  const f = fileFor(k);
-  if (!f || !cacheDir) return;
-  try {
-    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const img = table.image();
-    const key = Buffer.from(`${keyText(k)}\n`, 'latin1');
-    let json = Buffer.from(JSON.stringify({ ...img, pseudo: pseudo ?? null, columns: img.columns.map((c) => ({ name: c.name, length: c.bytes.length })) }), 'utf8');
-    // Spaces after the JSON put the columns at a multiple of 8 bytes: read
-    // back, they can be used where they lie (table.ts fromImage).
-    const pad = (8 - ((key.length + 4 + json.length) % 8)) % 8;
-    if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(json.length, 0);
-    const tmp = `${f}.${process.pid}.tmp`;
-    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-    try {
-      writeSync(fd, key);
-      writeSync(fd, len);
-      writeSync(fd, json);
-      for (const c of img.columns) writeSync(fd, c.bytes);
-      // No fsync: a cache entry torn by a crash fails its length check and is ignored.
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, f);
-  } catch {
-    /* a cache that cannot be written is no cache */
-  }
+  if (!cacheDir) return;
+  const img = table.image();
+  const key = `${keyText(k)}\n`;
+  let json = Buffer.from(JSON.stringify({ ...img, pseudo: pseudo ?? null, columns: img.columns.map((c) => ({ name: c.name, length: c.bytes.length })) }), 'utf8');
+  // Spaces after the JSON put the columns at a multiple of 8 bytes: read
+  // back, they can be used where they lie (table.ts fromImage).
+  const pad = (8 - ((key.length + 4 + json.length) % 8)) % 8;
+  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(json.length, 0);
+  writeCacheFile(nameFor(k), keyText(k), [len, json, ...img.columns.map((c) => c.bytes)]);
 }

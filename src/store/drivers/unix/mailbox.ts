@@ -11,13 +11,14 @@ import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftrunca
 import type { AppendMessage, AppendResult, FlagOp, MboxForm, StoreRequest, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
 import type { DriverContext } from '../../driver.js';
-import { scanMailbox, scanTable, addRange, type ScannedMessage } from './scan.js';
+import { scanMailbox, scanTable, addRange, type ScannedMessage, type FieldRecords } from './scan.js';
 import { pseudoMessage, statusBlock, appendBlock, pad10, statusLetters, xstatusLetters, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
 import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
 import { loadScan, saveScan } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
 import { prepareForMbox, mboxParts } from './convert.js';
+import { FieldIndex, saveFields } from './fields.js';
 
 export { MAX_KEYWORDS };
 /** Crash tests only: die (SIGKILL) after this many bytes of a rewrite are written. */
@@ -269,11 +270,16 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     let t: MessageTable;
     let pseudo: ScannedMessage | undefined;
     if (cached) ({ table: t, pseudo } = cached);
+    // The first scan of a file in a process keeps the lines of the indexed
+    // header fields (fields.ts) once UIDs are known; later scans do not.
+    let fields: FieldRecords | undefined;
+    if (cached) ({ table: t, pseudo } = cached);
     else {
-      t = scanTable(this.fd, 0, snap.size).table;
+      ({ table: t, fields } = scanTable(this.fd, 0, snap.size, { fields: initial }));
       if (t.length && t.headImap && parseImapHeader(t.headImap)) {
         pseudo = t.row(0);
         t.filter((i) => i > 0);
+        fields?.at.shift();
       }
     }
     this.snap = snap;
@@ -317,6 +323,19 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       this.uidLast = 0;
       for (let i = 0; i < n; i++) t.uid[i] = ++this.uidLast;
       if (!initial) this.pending.uidValidityChanged = true;
+    }
+    if (fields && fields.at.length === n) {
+      // The records follow the rows in order (a pseudo-message's is skipped).
+      let first = -1;
+      for (let i = 0; i < n; i++) {
+        const at = fields.at[i];
+        if (at < 0) continue;
+        if (first < 0) first = at;
+        fields.buf.writeUInt32LE(t.uid[i], at);
+        fields.buf.writeUInt32LE(t.headerSize[i], at + 4);
+      }
+      saveFields(snap.dev ?? 0, snap.ino, this.uidValidity, first < 0 ? Buffer.alloc(0) : fields.buf.subarray(first, fields.len));
+      this.fieldIndex = undefined;
     }
     // Flags from the stored status values (few distinct ones: worked out once
     // each, and neighbours mostly share them). Recency: a message without O
@@ -775,6 +794,21 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       return i < 0 ? null : this.storedForm(i);
     });
   }
+
+  /**
+   * The lines of the indexed header fields of `uid` from the field index
+   * (fields.ts), or undefined when it has no current entry for it.
+   */
+  readFields(uid: number): Buffer | undefined {
+    if (this.closed) throw new StoreError('Mailbox is closed');
+    const i = this.t.find(uid);
+    if (i < 0) return undefined;
+    if (this.fieldIndex === undefined || this.fieldIndex.validity !== this.uidValidity) {
+      this.fieldIndex = { validity: this.uidValidity, index: FieldIndex.load(this.snap.dev ?? 0, this.snap.ino, this.uidValidity) };
+    }
+    return this.fieldIndex.index?.get(uid, this.t.headerSize[i]);
+  }
+  private fieldIndex: { validity: number; index: FieldIndex | undefined } | undefined;
 
   read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
     return this.presentUid(uid, false, opts?.transient ? this.outScratch : undefined);

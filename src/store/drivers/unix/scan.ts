@@ -8,6 +8,7 @@
 import { readSync } from 'node:fs';
 import { parseFromLine } from './fromline.js';
 import { MessageTable } from './table.js';
+import { INDEXED_FIELDS } from '../../../mail/types.js';
 
 /** Private c-client headers, hidden from clients. */
 export const PRIVATE_HEADERS = ['status', 'x-status', 'x-keywords', 'x-uid', 'x-imap', 'x-imapbase'];
@@ -66,6 +67,82 @@ function headerName(line: Buffer): string | undefined {
   return PRIVATE_HEADERS.includes(name) ? name : undefined;
 }
 
+/** A message whose kept lines would pass this many bytes keeps none (its header is read instead). */
+const FIELDS_CAP = 16384;
+
+function indexedField(line: Buffer): boolean {
+  const c = line[0] | 0x20;
+  if (c !== 0x66 && c !== 0x74 && c !== 0x63 && c !== 0x62 && c !== 0x73 && c !== 0x64) return false; // f t c b s d
+  const colon = line.indexOf(0x3a);
+  if (colon < 2 || colon > 7) return false;
+  return INDEXED_FIELDS.has(line.toString('latin1', 0, colon).toLowerCase()); // what SEARCH FROM … SUBJECT, SENT* read
+}
+
+/**
+ * The lines of the indexed header fields of each message a scan finds, as
+ * IMAP shows them (CRs out, CRLF line ends, a blank line after them),
+ * copied into one growing buffer as the records of a field index
+ * (fields.ts): u32 UID and u32 header size (filled in by whoever knows the
+ * UIDs), u32 length, the bytes. No string or object per message.
+ */
+export class FieldRecords {
+  buf: Buffer;
+  len = 0;
+  /** Per message found, where its record starts; -1 when it keeps none. */
+  readonly at: number[] = [];
+  private cur = -1;
+  private over = false;
+  /**
+   * `expected`: bytes of mailbox to be scanned. Header fields are a few per
+   * cent of a mailbox: room for a twelfth of it is reserved at once (pages
+   * never written take no memory), so the buffer is rarely copied to grow.
+   */
+  constructor(expected: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(1 << 16, Math.ceil(expected / 12)));
+  }
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.len + n, Math.floor(this.buf.length * 1.5)));
+    this.buf.copy(bigger, 0, 0, this.len);
+    this.buf = bigger;
+  }
+  begin(): void {
+    this.room(12);
+    this.cur = this.len;
+    this.len += 12;
+    this.over = false;
+  }
+  line(line: Buffer): void {
+    if (this.over) return;
+    if (this.len - this.cur - 12 + line.length + 2 > FIELDS_CAP) {
+      this.over = true;
+      return;
+    }
+    this.room(line.length + 2);
+    let p = 0;
+    for (let cr = line.indexOf(13); cr >= 0; cr = line.indexOf(13, p)) {
+      this.len += line.copy(this.buf, this.len, p, cr);
+      p = cr + 1;
+    }
+    this.len += line.copy(this.buf, this.len, p);
+    this.buf[this.len++] = 13;
+    this.buf[this.len++] = 10;
+  }
+  end(): void {
+    if (this.over) {
+      this.len = this.cur;
+      this.at.push(-1);
+    } else {
+      this.room(2);
+      this.buf[this.len++] = 13;
+      this.buf[this.len++] = 10;
+      this.buf.writeUInt32LE(this.len - this.cur - 12, this.cur + 8);
+      this.at.push(this.cur);
+    }
+    this.cur = -1;
+  }
+}
+
 function countCR(b: Buffer): number {
   let n = 0;
   for (let i = b.indexOf(13); i >= 0; i = b.indexOf(13, i + 1)) n++;
@@ -83,21 +160,26 @@ export function scanMailbox(fd: number, from: number, size: number): { messages:
   return { messages, junkAt };
 }
 
-/** Scan into a message table: no object is kept per message. */
-export function scanTable(fd: number, from: number, size: number): { table: MessageTable; junkAt: number } {
+/**
+ * Scan into a message table: no object is kept per message. With `fields`,
+ * also the records of the indexed header fields (FieldRecords), one per row.
+ */
+export function scanTable(fd: number, from: number, size: number, opts: { fields?: boolean } = {}): { table: MessageTable; junkAt: number; fields?: FieldRecords } {
   const table = new MessageTable();
-  const { junkAt } = scanEach(fd, from, size, (m) => table.push(m));
+  const fields = opts.fields ? new FieldRecords(size - from) : undefined;
+  const { junkAt } = scanEach(fd, from, size, (m) => table.push(m), fields);
   table.trim();
-  return { table, junkAt };
+  return { table, junkAt, fields };
 }
 
-function scanEach(fd: number, from: number, size: number, emit: (m: ScannedMessage) => void): { junkAt: number } {
+function scanEach(fd: number, from: number, size: number, emit: (m: ScannedMessage) => void, fields?: FieldRecords): { junkAt: number } {
   let cur: ScannedMessage | undefined;
   let inHeader = false;
   let pendingBlankAt = -1; // offset of a blank body line whose 2 bytes are not yet counted
   let junkAt = -1;
   let lastPriv: string | undefined;
   let sawContent = false;
+  let keeping = false; // the current line belongs to an indexed field (fields)
 
   const finish = (at: number) => {
     if (!cur) return;
@@ -112,6 +194,7 @@ function scanEach(fd: number, from: number, size: number, emit: (m: ScannedMessa
     }
     cur.next = at;
     emit(cur);
+    fields?.end();
     cur = undefined;
   };
 
@@ -145,6 +228,8 @@ function scanEach(fd: number, from: number, size: number, emit: (m: ScannedMessa
         };
         inHeader = true;
         lastPriv = undefined;
+        keeping = false;
+        fields?.begin();
         return;
       }
     }
@@ -168,6 +253,11 @@ function scanEach(fd: number, from: number, size: number, emit: (m: ScannedMessa
       }
       const isCont = line[0] === 0x20 || line[0] === 0x09;
       const name = isCont ? undefined : headerName(line);
+      if (fields) {
+        // A field line and its continuation lines, as walkFields (header.ts) reads them in the IMAP form.
+        if (!isCont) keeping = !name && indexedField(line);
+        if (keeping) fields.line(line);
+      }
       if (name || (isCont && lastPriv)) {
         addRange(cur.priv, at, lineEnd);
         if (name) {
