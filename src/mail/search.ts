@@ -99,10 +99,14 @@ class Loaded {
     return (this.header ??= this.parsed ? this.parsed.root : headerOf(this.data));
   }
   headerValues(name: string): string[] {
+    return this.rawHeaderValues(name).map(decodedText);
+  }
+  /** The values of the fields `name` as stored (unfolded, not decoded). */
+  rawHeaderValues(name: string): string[] {
     const out: string[] = [];
     const known = this.header?.fields ?? this.parsed?.root.fields;
     const fields = known ? known.filter((f) => f.name === name) : headerFieldsNamed(this.data, name);
-    for (const f of fields) out.push(decodedText(fieldValue(this.data, f)));
+    for (const f of fields) out.push(fieldValue(this.data, f));
     return out;
   }
   headerText(): string {
@@ -130,7 +134,15 @@ class Loaded {
   }
 }
 
-type Evaluator = (m: SearchMessage, l: () => Promise<Loaded>) => Promise<boolean> | boolean;
+/**
+ * A value now or later: evaluators stay synchronous as long as the message
+ * data is at hand (the header-field index gives it at once), instead of
+ * making promises per message and key.
+ */
+type Maybe<T> = T | Promise<T>;
+const then = <T, U>(v: Maybe<T>, f: (t: T) => Maybe<U>): Maybe<U> => (v instanceof Promise ? v.then(f) : f(v));
+
+type Evaluator = (m: SearchMessage, l: () => Maybe<Loaded>) => Maybe<boolean>;
 
 function compile(key: SearchKey, ctx: SearchContext): Evaluator {
   switch (key.type) {
@@ -157,34 +169,42 @@ function compile(key: SearchKey, ctx: SearchContext): Evaluator {
         return key.op === 'before' ? d < key.date : key.op === 'on' ? d === key.date : d >= key.date;
       };
     case 'sentdate':
-      return async (_m, load) => {
-        const l = await load();
-        const v = l.headerValues('date')[0];
-        const p = v ? parseRfc5322Date(v) : null;
-        if (!p) return false;
-        const d = dayOf(p.date, p.zoneMinutes); // the date part in the message's own zone
-        return key.op === 'before' ? d < key.date : key.op === 'on' ? d === key.date : d >= key.date;
-      };
+      return (_m, load) =>
+        then(load(), (l) => {
+          const v = l.headerValues('date')[0];
+          const p = v ? parseRfc5322Date(v) : null;
+          if (!p) return false;
+          const d = dayOf(p.date, p.zoneMinutes); // the date part in the message's own zone
+          return key.op === 'before' ? d < key.date : key.op === 'on' ? d === key.date : d >= key.date;
+        });
     case 'header': {
       const name = key.field.toLowerCase();
       const needle = fold(key.value);
-      return async (_m, load) => {
-        const l = await load();
-        const values = l.headerValues(name);
-        if (needle === '') return values.length > 0;
-        return values.some((v) => fold(v).includes(needle));
+      // Whether a field value (as stored) matches, worked out once per
+      // distinct value: senders and subjects repeat through a mailbox, and
+      // decoding their encoded words was most of a search's time.
+      const memo = new Map<string, boolean>();
+      const matches = (raw: string) => {
+        let hit = memo.get(raw);
+        if (hit === undefined) {
+          hit = fold(decodedText(raw)).includes(needle);
+          if (memo.size < 20000) memo.set(raw, hit);
+        }
+        return hit;
       };
+      return (_m, load) =>
+        then(load(), (l) => {
+          const values = l.rawHeaderValues(name);
+          return needle === '' ? values.length > 0 : values.some(matches);
+        });
     }
     case 'body': {
       const needle = fold(key.value);
-      return async (_m, load) => fold((await load()).body()).includes(needle);
+      return (_m, load) => then(load(), (l) => fold(l.body()).includes(needle));
     }
     case 'text': {
       const needle = fold(key.value);
-      return async (_m, load) => {
-        const l = await load();
-        return fold(l.headerText()).includes(needle) || fold(l.body()).includes(needle);
-      };
+      return (_m, load) => then(load(), (l) => fold(l.headerText()).includes(needle) || fold(l.body()).includes(needle));
     }
     case 'seqset': {
       const r = parseSequenceSet(key.set, ctx.maxSeq) ?? [];
@@ -196,36 +216,45 @@ function compile(key: SearchKey, ctx: SearchContext): Evaluator {
     }
     case 'not': {
       const e = compile(key.key, ctx);
-      return async (m, l) => !(await e(m, l));
+      return (m, l) => then(e(m, l), (v) => !v);
     }
     case 'or': {
       const a = compile(key.a, ctx);
       const b = compile(key.b, ctx);
-      return async (m, l) => (await a(m, l)) || (await b(m, l));
+      return (m, l) => then(a(m, l), (v) => v || b(m, l));
     }
     case 'and': {
       // Cheap keys first: flags and sizes before anything that loads bytes.
       const keys = [...key.keys].sort((x, y) => Number(needsMessageData(x)) - Number(needsMessageData(y)));
       const es = keys.map((k) => compile(k, ctx));
-      return async (m, l) => {
-        for (const e of es) if (!(await e(m, l))) return false;
+      const from = (m: SearchMessage, l: () => Maybe<Loaded>, k: number): Maybe<boolean> => {
+        for (; k < es.length; k++) {
+          const v = es[k](m, l);
+          if (v instanceof Promise) return v.then((ok) => ok && from(m, l, k + 1));
+          if (!v) return false;
+        }
         return true;
       };
+      return (m, l) => from(m, l, 0);
     }
   }
 }
 
-/** Compile a SEARCH program into a predicate over messages. */
-export function compileSearch(key: SearchKey, ctx: SearchContext): (m: SearchMessage) => Promise<boolean> {
+/**
+ * Compile a SEARCH program into a predicate over messages: a boolean, or a
+ * promise of one when message data had to be read.
+ */
+export function compileSearch(key: SearchKey, ctx: SearchContext): (m: SearchMessage) => Maybe<boolean> {
   const e = compile(key, ctx);
   const headerOnly = !usesKey(key, BODY_KEYS); // no BODY or TEXT: the header is enough
   const fieldsOnly = headerOnly && onlyIndexedFields(key); // FROM, SUBJECT, SENTSINCE …: the indexed field lines are enough
-  return async (m) => {
-    let loaded: Loaded | undefined;
-    const load = async () => {
+  return (m) => {
+    let loaded: Maybe<Loaded> | undefined;
+    const load = (): Maybe<Loaded> => {
       if (loaded) return loaded;
       const fields = fieldsOnly ? m.loadFields?.() : undefined;
-      return (loaded = new Loaded(fields ?? (await (headerOnly && m.loadHeader ? m.loadHeader() : m.load()))));
+      if (fields) return (loaded = new Loaded(fields));
+      return (loaded = (headerOnly && m.loadHeader ? m.loadHeader() : m.load()).then((b) => (loaded = new Loaded(b))));
     };
     return e(m, load);
   };

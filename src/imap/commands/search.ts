@@ -164,7 +164,8 @@ export async function runSearch(s: ImapSession, key: SearchKey, charset: string)
     m.info = info;
     m.flags = info.recent ? withRecent(info.flags) : info.flags;
     m.size = info.size;
-    const ok = await match(m);
+    let ok = match(m);
+    if (ok instanceof Promise) ok = await ok;
     if (ok) out.push(u);
   }
   return out;
