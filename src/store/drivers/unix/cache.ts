@@ -6,7 +6,7 @@
  * write and cannot be set back), and used instead of a scan while all of
  * them are unchanged. A stale or damaged entry is simply ignored.
  */
-import { openSync, closeSync, readFileSync, writeSync, renameSync, mkdirSync, constants } from 'node:fs';
+import { openSync, closeSync, readFileSync, readSync, writeSync, renameSync, mkdirSync, unlinkSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { ScannedMessage } from './scan.js';
 import { MessageTable, type TableImage } from './table.js';
@@ -61,6 +61,24 @@ export function readCacheFile(name: string, key: string): { buf: Buffer; at: num
   return { buf, at: nl + 1 };
 }
 
+/** The first line (key) of a file of the cache directory, read alone; undefined when there is none. */
+export function cacheFileKey(name: string): string | undefined {
+  if (!cacheDir) return undefined;
+  try {
+    const fd = openSync(join(cacheDir, name), constants.O_RDONLY);
+    try {
+      const b = Buffer.alloc(256);
+      const n = readSync(fd, b, 0, b.length, 0);
+      const nl = b.subarray(0, n).indexOf(10);
+      return nl < 0 ? undefined : b.toString('latin1', 0, nl);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Write a file of the cache directory: `key` as its first line, then
  * `parts`, under a temporary name renamed into place. No fsync: an entry
@@ -68,7 +86,19 @@ export function readCacheFile(name: string, key: string): { buf: Buffer; at: num
  * be written (a cache that cannot be written is no cache).
  */
 export function writeCacheFile(name: string, key: string, parts: readonly Buffer[]): boolean {
-  if (!cacheDir) return false;
+  const staged = stageCacheFile(name, key, parts);
+  return !!staged && staged.commit();
+}
+
+/** A cache file written under its temporary name, to be renamed into place (commit) or removed (discard). */
+export interface StagedFile {
+  commit(): boolean;
+  discard(): void;
+}
+
+/** writeCacheFile in two steps: the bytes now, the rename when the caller knows they hold. */
+export function stageCacheFile(name: string, key: string, parts: readonly Buffer[]): StagedFile | undefined {
+  if (!cacheDir) return undefined;
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     const f = join(cacheDir, name);
@@ -80,10 +110,27 @@ export function writeCacheFile(name: string, key: string, parts: readonly Buffer
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, f);
-    return true;
+    const discard = () => {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* gone already */
+      }
+    };
+    return {
+      commit: () => {
+        try {
+          renameSync(tmp, f);
+          return true;
+        } catch {
+          discard();
+          return false;
+        }
+      },
+      discard,
+    };
   } catch {
-    return false;
+    return undefined;
   }
 }
 function writeAll(fd: number, b: Buffer): void {

@@ -16,14 +16,18 @@
  * temporary name and renamed; no fsync (a torn file fails its checks and is
  * ignored, and the mailbox is searched directly).
  */
-import { readCacheFile, writeCacheFile } from './cache.js';
+import { readCacheFile, stageCacheFile, cacheFileKey, type StagedFile } from './cache.js';
 
 const MAGIC = 'UWFIELDS1';
 const nameFor = (dev: number, ino: number) => `${dev.toString(16)}-${ino.toString(16)}.fields`;
 
-/** Keep the field records of a mailbox's messages (scan.ts FieldRecords, UIDs filled in), replacing what was kept before. */
-export function saveFields(dev: number, ino: number, uidValidity: number, records: Buffer): void {
-  writeCacheFile(nameFor(dev, ino), `${MAGIC} ${uidValidity}`, [records]);
+/**
+ * The field records of a mailbox's messages (scan.ts FieldRecords, UIDs
+ * filled in), written but not yet in place: committed once those UIDs are
+ * in the file (after the first open's rewrite), replacing what was kept.
+ */
+export function stageFields(dev: number, ino: number, uidValidity: number, records: Buffer): StagedFile | undefined {
+  return stageCacheFile(nameFor(dev, ino), `${MAGIC} ${uidValidity}`, [records]);
 }
 
 /** The kept field lines of a mailbox, looked up by UID. */
@@ -34,6 +38,11 @@ export class FieldIndex {
     private readonly uids: Float64Array,
     private readonly at: Float64Array,
   ) {}
+
+  /** Whether an index is kept for this file under this UIDVALIDITY (its first line only is read). */
+  static kept(dev: number, ino: number, uidValidity: number): boolean {
+    return cacheFileKey(nameFor(dev, ino)) === `${MAGIC} ${uidValidity}`;
+  }
 
   /** The index kept for this file under this UIDVALIDITY, or undefined. */
   static load(dev: number, ino: number, uidValidity: number): FieldIndex | undefined {

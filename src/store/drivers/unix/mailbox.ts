@@ -18,7 +18,8 @@ import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
 import { loadScan, saveScan } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
 import { prepareForMbox, mboxParts } from './convert.js';
-import { FieldIndex, saveFields } from './fields.js';
+import { FieldIndex, stageFields } from './fields.js';
+import type { StagedFile } from './cache.js';
 
 export { MAX_KEYWORDS };
 /** Crash tests only: die (SIGKILL) after this many bytes of a rewrite are written. */
@@ -53,6 +54,11 @@ interface Snapshot {
   ctimeNs: bigint;
   dev?: number;
   mtimeNs?: bigint;
+}
+
+/** The UIDVALIDITY a cached scan states (0 when it states none). */
+function cachedValidity(c: { table: MessageTable; pseudo: ScannedMessage | undefined }): number {
+  return parseImapHeader(c.pseudo ? c.pseudo.ximap : c.table.length ? c.table.headImapBase : undefined)?.uidValidity ?? 0;
 }
 
 function parseImapHeader(v: string | undefined): { uidValidity: number; uidLast: number; keywords: string[] } | undefined {
@@ -216,7 +222,30 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       if (!this.readOnly && recoverJournal(this.path, this.fd)) this.ctx.log.warning(`Recovered ${this.path} from an interrupted rewrite`);
       this.fullScan(true);
     });
-    if (!this.readOnly && this.needsWrite()) await this.withLock(true, async () => this.rewriteDirty());
+    try {
+      if (!this.readOnly && this.needsWrite()) await this.withLock(true, async () => this.rewriteDirty());
+    } catch (e) {
+      this.stagedFields?.discard();
+      this.stagedFields = undefined;
+      throw e;
+    }
+    // The header-field index of the first scan goes in place once its UIDs
+    // are those of the file: written by this open's rewrite, or already
+    // there. A read-only open that had to number messages itself keeps none
+    // (whoever writes the UIDs may number them otherwise).
+    const staged = this.stagedFields;
+    this.stagedFields = undefined;
+    if (staged) {
+      if (!this.needsUidWrite() && staged.commit()) this.fieldIndex = undefined;
+      else staged.discard();
+    }
+  }
+  private stagedFields: StagedFile | undefined;
+  /** Some message's UID is not (yet) the X-UID in the file. */
+  private needsUidWrite(): boolean {
+    const t = this.t;
+    for (let i = 0; i < t.length; i++) if (t.xuid[i] !== t.uid[i]) return true;
+    return false;
   }
 
   private kissOfDeath(): void {
@@ -265,7 +294,13 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   private fullScan(initial: boolean): void {
     const snap = this.snapshot();
     // A new process opening a mailbox nobody changed since the last session: the cached scan.
-    const cached = initial ? loadScan(cacheKey(snap)) : undefined;
+    let cached = initial ? loadScan(cacheKey(snap)) : undefined;
+    if (cached && !this.readOnly && !FieldIndex.kept(snap.dev ?? 0, snap.ino, cachedValidity(cached))) {
+      // A read-write open of a file whose header-field index is missing
+      // (the scan was cached by a read-only open, or before there was an
+      // index): scan it once more and keep the index this time.
+      cached = undefined;
+    }
     if (cached) this.cachedAt = keyText(snap);
     let t: MessageTable;
     let pseudo: ScannedMessage | undefined;
@@ -334,8 +369,9 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
         fields.buf.writeUInt32LE(t.uid[i], at);
         fields.buf.writeUInt32LE(t.headerSize[i], at + 4);
       }
-      saveFields(snap.dev ?? 0, snap.ino, this.uidValidity, first < 0 ? Buffer.alloc(0) : fields.buf.subarray(first, fields.len));
-      this.fieldIndex = undefined;
+      // Written now (the buffer goes), put in place by init() once the UIDs are in the file.
+      this.stagedFields?.discard();
+      this.stagedFields = stageFields(snap.dev ?? 0, snap.ino, this.uidValidity, first < 0 ? Buffer.alloc(0) : fields.buf.subarray(first, fields.len));
     }
     // Flags from the stored status values (few distinct ones: worked out once
     // each, and neighbours mostly share them). Recency: a message without O

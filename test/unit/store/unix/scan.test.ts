@@ -237,6 +237,35 @@ describe('the header-field index after another program changed the file', () => 
   });
 });
 
+describe('when the header-field index is kept', () => {
+  it('only once the UIDs it is keyed by are in the file: not by a read-only open that numbered the messages itself', async () => {
+    const { unixDriver } = await import('../../../../src/store/drivers/unix/index.js');
+    const { setScanCacheDir } = await import('../../../../src/store/drivers/unix/cache.js');
+    const { driverContext } = await import('../../../helpers/drivers.js');
+    const { readdirSync } = await import('node:fs');
+    dir = mkdtempSync(join(tmpdir(), 'unix-fields-'));
+    const cache = join(dir, 'cache');
+    setScanCacheDir(cache);
+    try {
+      const path = join(dir, 'spool');
+      writeFileSync(path, [1, 2].map((n) => `From a@b Mon Jan  2 03:04:05 2023\nFrom: z${n}@example.com\n\nbody\n\n`).join(''));
+      const ctx = driverContext(dir, { user: 'u', hostname: 'h' });
+      const kept = () => readdirSync(cache).filter((f) => f.endsWith('.fields'));
+      let mb = await unixDriver.open(path, 'spool', ctx, { readOnly: true });
+      expect(mb.readFields!(1)).toBeUndefined();
+      await mb.close();
+      expect(kept()).toEqual([]);
+      expect(readdirSync(cache).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      mb = await unixDriver.open(path, 'spool', ctx); // writes X-UIDs, then keeps the index
+      expect(mb.readFields!(2)!.toString()).toBe('From: z2@example.com\r\n\r\n');
+      await mb.close();
+      expect(kept().length).toBe(1);
+    } finally {
+      setScanCacheDir(undefined);
+    }
+  });
+});
+
 describe('preparing a message for the mbox (prepareForMbox)', () => {
   const prep = (s: string) => {
     const { header, body } = prepareForMbox(Buffer.from(s, 'latin1'));
