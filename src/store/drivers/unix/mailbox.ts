@@ -304,7 +304,6 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     if (cached) this.cachedAt = keyText(snap);
     let t: MessageTable;
     let pseudo: ScannedMessage | undefined;
-    if (cached) ({ table: t, pseudo } = cached);
     // The first scan of a file in a process keeps the lines of the indexed
     // header fields (fields.ts) once UIDs are known; later scans do not.
     let fields: FieldRecords | undefined;
@@ -842,9 +841,26 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     if (this.fieldIndex === undefined || this.fieldIndex.validity !== this.uidValidity) {
       this.fieldIndex = { validity: this.uidValidity, index: FieldIndex.load(this.snap.dev ?? 0, this.snap.ino, this.uidValidity) };
     }
+    this.fieldUses++;
+    if (!this.fieldTimer) this.releaseFieldsWhenUnused(this.fieldUses);
     return this.fieldIndex.index?.get(uid, this.t.headerSize[i]);
   }
   private fieldIndex: { validity: number; index: FieldIndex | undefined } | undefined;
+  /**
+   * The index (11 MB at 50,000 messages) is let go once a second has passed
+   * without a lookup: a session that searched once and then idles for hours
+   * should not keep it.
+   */
+  private releaseFieldsWhenUnused(seen: number): void {
+    this.fieldTimer = setTimeout(() => {
+      this.fieldTimer = undefined;
+      if (this.fieldUses !== seen) this.releaseFieldsWhenUnused(this.fieldUses);
+      else this.fieldIndex = undefined;
+    }, 1000);
+    this.fieldTimer.unref();
+  }
+  private fieldUses = 0;
+  private fieldTimer: NodeJS.Timeout | undefined;
 
   read(uid: number, opts?: { transient?: boolean }): Promise<Buffer | null> {
     return this.presentUid(uid, false, opts?.transient ? this.outScratch : undefined);
@@ -1175,6 +1191,8 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
 
   async close(opts: { expunge?: boolean } = {}): Promise<void> {
     if (this.closed) return;
+    if (this.fieldTimer) clearTimeout(this.fieldTimer);
+    this.fieldIndex = undefined;
     try {
       if (!this.readOnly) {
         if (opts.expunge) await this.expunge();

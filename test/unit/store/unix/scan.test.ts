@@ -1,4 +1,4 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, vi } from 'vitest';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, openSync, closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -257,7 +257,22 @@ describe('when the header-field index is kept', () => {
       expect(kept()).toEqual([]);
       expect(readdirSync(cache).filter((f) => f.endsWith('.tmp'))).toEqual([]);
       mb = await unixDriver.open(path, 'spool', ctx); // writes X-UIDs, then keeps the index
-      expect(mb.readFields!(2)!.toString()).toBe('From: z2@example.com\r\n\r\n');
+      // Loaded for lookups, and let go a second after the last one (an idle session keeps no index).
+      vi.useFakeTimers();
+      try {
+        expect(mb.readFields!(2)!.toString()).toBe('From: z2@example.com\r\n\r\n');
+        const held = () => (mb as unknown as { fieldIndex?: unknown }).fieldIndex !== undefined;
+        expect(held()).toBe(true);
+        vi.advanceTimersByTime(800);
+        mb.readFields!(1);
+        vi.advanceTimersByTime(800);
+        expect(held()).toBe(true);
+        vi.advanceTimersByTime(1500);
+        expect(held()).toBe(false);
+        expect(mb.readFields!(1)!.toString()).toBe('From: z1@example.com\r\n\r\n');
+      } finally {
+        vi.useRealTimers();
+      }
       await mb.close();
       expect(kept().length).toBe(1);
     } finally {
