@@ -94,11 +94,12 @@ export class FieldRecords {
   private over = false;
   /**
    * `expected`: bytes of mailbox to be scanned. Header fields are a few per
-   * cent of a mailbox: room for a twelfth of it is reserved at once (pages
-   * never written take no memory), so the buffer is rarely copied to grow.
+   * cent of a mailbox: room for a twelfth of it (at most 64 MB) is reserved
+   * at once (pages never written take no memory), so the buffer is rarely
+   * copied to grow.
    */
   constructor(expected: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(1 << 16, Math.ceil(expected / 12)));
+    this.buf = Buffer.allocUnsafe(Math.min(64 << 20, Math.max(1 << 16, Math.ceil(expected / 12))));
   }
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
