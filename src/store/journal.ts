@@ -264,9 +264,9 @@ function recoverFrom(path: string, fd: number): boolean {
   return true;
 }
 
-function digestOf(bytes: Buffer | readonly Buffer[]): string {
+function digestOf(parts: readonly Buffer[]): string {
   const h = nodeCrypto().createHash('sha1');
-  for (const b of Buffer.isBuffer(bytes) ? [bytes] : bytes) h.update(b);
+  for (const b of parts) h.update(b);
   return h.digest('hex');
 }
 
@@ -289,8 +289,9 @@ export interface AppendJournal {
  * The caller writes, fsyncs, then commits.
  */
 export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes: Buffer | readonly Buffer[]): AppendJournal {
+  const parts = Buffer.isBuffer(bytes) ? [bytes] : bytes;
   let length = 0;
-  for (const b of Buffer.isBuffer(bytes) ? [bytes] : bytes) length += b.length;
+  for (const b of parts) length += b.length;
   const { path, jfd } = openJournal(mailbox, fd, '', constants.O_RDWR | constants.O_CREAT);
   try {
     const fresh = fstatSync(jfd).size === 0;
@@ -307,7 +308,7 @@ export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes:
       // A rewrite journal nobody recovered: never overwrite it here.
       throw new Error(`unrecovered journal ${path}`);
     }
-    writeSync(jfd, appendHeader(`${APPEND_MAGIC} ${oldSize} ${oldSize + length} ${digestOf(bytes)}`), 0, APPEND_HEADER, 0);
+    writeSync(jfd, appendHeader(`${APPEND_MAGIC} ${oldSize} ${oldSize + length} ${digestOf(parts)}`), 0, APPEND_HEADER, 0);
     if (fresh) ftruncateSync(jfd, APPEND_HEADER);
     fdatasyncSync(jfd);
     if (fresh) fsyncDir(path);
@@ -333,7 +334,7 @@ function recoverAppend(path: string, fd: number, header: string): boolean {
   const newSize = Number(m[2]);
   const size = fstatSync(fd).size;
   const appended = size >= newSize ? preadFully(fd, newSize - oldSize, oldSize) : undefined;
-  const whole = appended !== undefined && appended.length === newSize - oldSize && digestOf(appended) === m[3];
+  const whole = appended !== undefined && appended.length === newSize - oldSize && digestOf([appended]) === m[3];
   if (!whole && size > oldSize) {
     ftruncateSync(fd, oldSize);
     fsyncSync(fd);

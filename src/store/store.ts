@@ -459,10 +459,11 @@ export class LocalStore implements Store {
   async appendDriver(name: string): Promise<string | undefined> {
     const r = resolveName(name, this.nameCtx());
     const path = r.inbox ? this.inboxLocation().path : r.path!;
-    if (!existsSync(path)) return undefined;
-    const d = await this.driverFor(path);
-    if (d) return d.name;
-    return statSync(path).size === 0 ? 'unix' : undefined;
+    return existsSync(path) ? (await this.appendDriverAt(path))?.name : undefined;
+  }
+  /** The driver that appends to the file at `path`: its format's, or unix for an empty file. */
+  private async appendDriverAt(path: string): Promise<Driver | undefined> {
+    return (await this.driverFor(path)) ?? (existsSync(path) && statSync(path).size === 0 ? unixDriver : undefined);
   }
 
   async append(name: string, messages: AppendMessage[]): Promise<AppendResult> {
@@ -480,11 +481,8 @@ export class LocalStore implements Store {
         } else throw new StoreError(`Mailbox doesn't exist: ${name}`, 'TRYCREATE');
       }
     }
-    const d = await this.driverFor(path);
-    if (!d) {
-      if (existsSync(path) && statSync(path).size === 0) return unixDriver.append(path, messages, ctx);
-      throw new StoreError(`Can't append to ${name}: not a selectable mailbox`, 'CANNOT');
-    }
+    const d = await this.appendDriverAt(path);
+    if (!d) throw new StoreError(`Can't append to ${name}: not a selectable mailbox`, 'CANNOT');
     return d.append(path, messages, ctx);
   }
 

@@ -61,7 +61,7 @@ async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean
   };
   // Between two unix mailboxes the stored bytes go across in stored form,
   // not converted to IMAP's CRLF form and back (the same bytes result).
-  const raw = !!mb.readMboxForm && mb.driver === 'unix' && (same || (await s.store!.appendDriver(target)) === 'unix');
+  const raw = !!mb.readMboxForm && (same || (await s.store!.appendDriver(target)) === 'unix'); // only unix mailboxes read in stored form
   for (const u of uids) {
     const info = mb.get(u);
     if (!info) continue;

@@ -18,6 +18,10 @@ let cacheDir: string | undefined;
 export function setScanCacheDir(dir: string | undefined): void {
   cacheDir = dir;
 }
+/** Whether scans (and header-field indexes) are kept at all. */
+export function scanCacheOn(): boolean {
+  return cacheDir !== undefined;
+}
 
 export interface FileKey {
   dev: number;

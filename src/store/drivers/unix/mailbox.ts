@@ -15,9 +15,9 @@ import { scanMailbox, scanTable, addRange, type ScannedMessage, type FieldRecord
 import { pseudoMessage, statusBlock, appendBlock, pad10, statusLetters, xstatusLetters, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
 import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
-import { loadScan, saveScan } from './cache.js';
+import { loadScan, saveScan, scanCacheOn } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
-import { prepareForMbox, mboxParts } from './convert.js';
+import { prepareForMbox, mboxParts, dropCRs } from './convert.js';
 import { FieldIndex, stageFields } from './fields.js';
 import type { StagedFile } from './cache.js';
 
@@ -56,9 +56,9 @@ interface Snapshot {
   mtimeNs?: bigint;
 }
 
-/** The UIDVALIDITY a cached scan states (0 when it states none). */
-function cachedValidity(c: { table: MessageTable; pseudo: ScannedMessage | undefined }): number {
-  return parseImapHeader(c.pseudo ? c.pseudo.ximap : c.table.length ? c.table.headImapBase : undefined)?.uidValidity ?? 0;
+/** The mailbox data a scan found: in the pseudo-message, else in the first message's X-IMAPbase. */
+function storedMeta(t: MessageTable, pseudo: ScannedMessage | undefined): ReturnType<typeof parseImapHeader> {
+  return pseudo ? parseImapHeader(pseudo.ximap) : t.length ? parseImapHeader(t.headImapBase) : undefined;
 }
 
 function parseImapHeader(v: string | undefined): { uidValidity: number; uidLast: number; keywords: string[] } | undefined {
@@ -295,7 +295,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     const snap = this.snapshot();
     // A new process opening a mailbox nobody changed since the last session: the cached scan.
     let cached = initial ? loadScan(cacheKey(snap)) : undefined;
-    if (cached && !this.readOnly && !FieldIndex.kept(snap.dev ?? 0, snap.ino, cachedValidity(cached))) {
+    if (cached && !this.readOnly && !FieldIndex.kept(snap.dev ?? 0, snap.ino, storedMeta(cached.table, cached.pseudo)?.uidValidity ?? 0)) {
       // A read-write open of a file whose header-field index is missing
       // (the scan was cached by a read-only open, or before there was an
       // index): scan it once more and keep the index this time.
@@ -309,7 +309,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     let fields: FieldRecords | undefined;
     if (cached) ({ table: t, pseudo } = cached);
     else {
-      ({ table: t, fields } = scanTable(this.fd, 0, snap.size, { fields: initial }));
+      ({ table: t, fields } = scanTable(this.fd, 0, snap.size, { fields: initial && scanCacheOn() }));
       if (t.length && t.headImap && parseImapHeader(t.headImap)) {
         pseudo = t.row(0);
         t.filter((i) => i > 0);
@@ -317,7 +317,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       }
     }
     this.snap = snap;
-    const meta = pseudo ? parseImapHeader(pseudo.ximap) : t.length ? parseImapHeader(t.headImapBase) : undefined;
+    const meta = storedMeta(t, pseudo);
     const old = this.t;
     const oldKw = this.kw;
     this.pseudo = pseudo;
@@ -797,30 +797,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     const len = t.end[i] - start;
     const w = Buffer.allocUnsafe(len + 1); // + a final LF if missing
     const end = preadFully(this.fd, len, start, w).length;
-    const skips = t.priv(i); // flat [start, end) file offsets
-    let si = 0;
-    let o = 0;
-    let p = 0;
-    let nextCr = -1;
-    while (p < end) {
-      if (si < skips.length && p >= skips[si] - start) {
-        p = Math.max(p, skips[si + 1] - start);
-        si += 2;
-        continue;
-      }
-      const limit = si < skips.length ? Math.min(skips[si] - start, end) : end;
-      if (nextCr < p) nextCr = indexIn(w, 13, p, end);
-      const q = Math.min(limit, nextCr);
-      if (q > p) {
-        if (o !== p) w.copyWithin(o, p, q);
-        o += q - p;
-        p = q;
-        continue;
-      }
-      if (p === limit) continue; // at a private header: skipped above
-      p++; // a CR is dropped
-    }
-    return mboxParts(w, o);
+    return mboxParts(w, dropCRs(w, end, t.priv(i), start)); // private headers (file offsets) and CRs out
   }
   readMboxForm(uid: number): Promise<MboxForm | null> {
     if (this.closed) throw new StoreError('Mailbox is closed');

@@ -1,15 +1,31 @@
 import { describe, it, expect, afterEach, vi } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, openSync, closeSync, fstatSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync, openSync, closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { scanMailbox, scanTable } from '../../../../src/store/drivers/unix/scan.js';
 import { prepareForMbox } from '../../../../src/store/drivers/unix/convert.js';
+import { unixDriver } from '../../../../src/store/drivers/unix/index.js';
+import { setScanCacheDir } from '../../../../src/store/drivers/unix/cache.js';
+import { headerFieldsNamed } from '../../../../src/mail/mime.js';
+import { fieldValue } from '../../../../src/mail/header.js';
+import { compileSearch } from '../../../../src/mail/search.js';
+import { INDEXED_FIELDS } from '../../../../src/mail/types.js';
+import { driverContext } from '../../../helpers/drivers.js';
 
 let dir: string | undefined;
 afterEach(() => {
+  setScanCacheDir(undefined);
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
+
+/** A directory for the test, with the scan cache (and so the field index) in its cache/. */
+function withCache(prefix: string): { dir: string; cache: string } {
+  const d = (dir = mkdtempSync(join(tmpdir(), prefix)));
+  const cache = join(d, 'cache');
+  setScanCacheDir(cache);
+  return { dir: d, cache };
+}
 
 /** RFC822.SIZE computed the plain way: the text between From line and separator, each LF counted as CRLF, CRs not counted. */
 function sizeOf(text: string): number {
@@ -53,8 +69,6 @@ describe('scanning a traditional mailbox in chunks', () => {
 
 describe('presenting stored messages as IMAP sees them', () => {
   it('drops private headers wherever they are, drops CRs, turns LF into CRLF; sizes match; transient and header-only reads agree', async () => {
-    const { unixDriver } = await import('../../../../src/store/drivers/unix/index.js');
-    const { driverContext } = await import('../../../helpers/drivers.js');
     dir = mkdtempSync(join(tmpdir(), 'unix-present-'));
     const path = join(dir, 'box');
     const big = Array.from({ length: 5000 }, (_, i) => `body line ${i} ${'z'.repeat(i % 60)}`).join('\n'); // about 230 KB: not the reused buffer
@@ -89,8 +103,6 @@ describe('presenting stored messages as IMAP sees them', () => {
 
 describe('reading stored messages in stored form (readMboxForm, for copies between unix mailboxes)', () => {
   it('gives what prepareForMbox makes of read(), over 600 random stored messages', async () => {
-    const { unixDriver } = await import('../../../../src/store/drivers/unix/index.js');
-    const { driverContext } = await import('../../../helpers/drivers.js');
     dir = mkdtempSync(join(tmpdir(), 'unix-mboxform-'));
     const path = join(dir, 'box');
     const headers = ['Subject: s', 'Status: RO', 'X-Status: F', 'X-Keywords: a b', 'X-UID: 7', 'x-imap: 1 2', 'Content-Length: 3', 'X-Other: o', ' folded', 'From inside header', 'To: a@b\r', 'Nul: a\0b'];
@@ -128,156 +140,126 @@ describe('reading stored messages in stored form (readMboxForm, for copies betwe
 
 describe('the header-field index (fields.ts): what SEARCH FROM/TO/CC/BCC/SUBJECT/SENT* read', () => {
   it('holds, for 800 random messages, exactly the field values the header gives, and searches find the same messages with it as without', async () => {
-    const { unixDriver } = await import('../../../../src/store/drivers/unix/index.js');
-    const { setScanCacheDir } = await import('../../../../src/store/drivers/unix/cache.js');
-    const { driverContext } = await import('../../../helpers/drivers.js');
-    const { headerFieldsNamed } = await import('../../../../src/mail/mime.js');
-    const { fieldValue } = await import('../../../../src/mail/header.js');
-    const { compileSearch } = await import('../../../../src/mail/search.js');
-    const { INDEXED_FIELDS } = await import('../../../../src/mail/types.js');
-    dir = mkdtempSync(join(tmpdir(), 'unix-fields-'));
-    setScanCacheDir(join(dir, 'cache'));
+    const { dir } = withCache('unix-fields-');
+    const path = join(dir, 'box');
+    const lines = [
+      'From: Zoe <zoe@example.com>', 'from: second@example.com', 'To: a@b,\n  c@d', 'CC: x@y', 'Bcc: hidden@z', 'Subject: =?UTF-8?B?w6l0w6k=?= zebra',
+      'Subject: second subject', 'SUBJECT:no space', 'Subject : not a field', 'Date: Mon, 2 Jan 2023 03:04:05 +0000', 'Status: RO', 'X-UID: 9',
+      'X-Status: F\n continued private', ' stray continuation', 'Fromage: not from', 'From x@y Mon Jan  2 03:04:05 2023 not a header',
+      'Subject: with CR\r', 'To: folded\n\tover\n two lines', 'X-Other: zebra', 'Date: Tue, 3 Jan 2023 10:00:00 -0500', 'Cc: 8-bit \u00e9t\u00e9',
+      'Received: from a', 'junk line without colon',
+    ];
+    let seed = 17;
+    const rnd = (n: number) => Math.floor(((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x80000000) * n);
+    let text = '';
+    for (let k = 0; k < 800; k++) {
+      text += `From a@b Mon Jan  2 03:04:05 2023\n`;
+      for (let i = rnd(9); i > 0; i--) text += lines[rnd(lines.length)] + '\n';
+      text += rnd(10) ? '\nbody zebra\n\n' : '\n';
+    }
+    writeFileSync(path, text, 'latin1');
+    const ctx = driverContext(dir, { user: 'u', hostname: 'h' });
+    (await unixDriver.open(path, 'box', ctx)).close(); // the first open keeps the index (and writes UIDs)
+    const mb = await unixDriver.open(path, 'box', ctx);
     try {
-      const path = join(dir, 'box');
-      const lines = [
-        'From: Zoe <zoe@example.com>', 'from: second@example.com', 'To: a@b,\n  c@d', 'CC: x@y', 'Bcc: hidden@z', 'Subject: =?UTF-8?B?w6l0w6k=?= zebra',
-        'Subject: second subject', 'SUBJECT:no space', 'Subject : not a field', 'Date: Mon, 2 Jan 2023 03:04:05 +0000', 'Status: RO', 'X-UID: 9',
-        'X-Status: F\n continued private', ' stray continuation', 'Fromage: not from', 'From x@y Mon Jan  2 03:04:05 2023 not a header',
-        'Subject: with CR\r', 'To: folded\n\tover\n two lines', 'X-Other: zebra', 'Date: Tue, 3 Jan 2023 10:00:00 -0500', 'Cc: 8-bit \u00e9t\u00e9',
-        'Received: from a', 'junk line without colon',
-      ];
-      let seed = 17;
-      const rnd = (n: number) => Math.floor(((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x80000000) * n);
-      let text = '';
-      for (let k = 0; k < 800; k++) {
-        text += `From a@b Mon Jan  2 03:04:05 2023\n`;
-        for (let i = rnd(9); i > 0; i--) text += lines[rnd(lines.length)] + '\n';
-        text += rnd(10) ? '\nbody zebra\n\n' : '\n';
+      let kept = 0;
+      for (const uid of mb.uids()) {
+        const header = (await mb.readHeader(uid))!;
+        const fields = mb.readFields!(uid);
+        if (!fields) continue;
+        kept++;
+        for (const name of INDEXED_FIELDS) {
+          const want = headerFieldsNamed(header, name).map((f) => fieldValue(header, f));
+          const got = headerFieldsNamed(fields, name).map((f) => fieldValue(fields, f));
+          expect(got).toEqual(want);
+        }
       }
-      writeFileSync(path, text, 'latin1');
-      const ctx = driverContext(dir, { user: 'u', hostname: 'h' });
-      (await unixDriver.open(path, 'box', ctx)).close(); // the first open keeps the index (and writes UIDs)
-      const mb = await unixDriver.open(path, 'box', ctx);
-      try {
-        let kept = 0;
-        for (const uid of mb.uids()) {
-          const header = (await mb.readHeader(uid))!;
-          const fields = mb.readFields!(uid);
-          if (!fields) continue;
-          kept++;
-          for (const name of INDEXED_FIELDS) {
-            const want = headerFieldsNamed(header, name).map((f) => fieldValue(header, f));
-            const got = headerFieldsNamed(fields, name).map((f) => fieldValue(fields, f));
-            expect(got).toEqual(want);
-          }
+      expect(kept).toBe(800);
+      const keys = [
+        { type: 'header', field: 'from', value: 'zoe' },
+        { type: 'header', field: 'subject', value: '\u00e9t\u00e9' },
+        { type: 'header', field: 'to', value: 'over' },
+        { type: 'header', field: 'cc', value: '' },
+        { type: 'not', key: { type: 'header', field: 'bcc', value: 'hidden' } },
+        { type: 'or', a: { type: 'header', field: 'subject', value: 'zebra' }, b: { type: 'sentdate', op: 'since', date: '2023-01-03' } },
+        { type: 'sentdate', op: 'on', date: '2023-01-02' },
+      ] as const;
+      for (const key of keys) {
+        const match = compileSearch(key as never, { charset: 'UTF-8', maxSeq: 800, maxUid: 100000, now: new Date() });
+        const withIndex: number[] = [];
+        const without: number[] = [];
+        for (const [seq, uid] of mb.uids().entries()) {
+          const info = mb.get(uid)!;
+          const m = { seq: seq + 1, uid, flags: info.flags, internalDate: info.internalDate, size: info.size, load: async () => (await mb.read(uid))!, loadHeader: async () => (await mb.readHeader(uid))! };
+          if (await match({ ...m, loadFields: () => mb.readFields!(uid) })) withIndex.push(uid);
+          if (await match(m)) without.push(uid);
         }
-        expect(kept).toBe(800);
-        const keys = [
-          { type: 'header', field: 'from', value: 'zoe' },
-          { type: 'header', field: 'subject', value: '\u00e9t\u00e9' },
-          { type: 'header', field: 'to', value: 'over' },
-          { type: 'header', field: 'cc', value: '' },
-          { type: 'not', key: { type: 'header', field: 'bcc', value: 'hidden' } },
-          { type: 'or', a: { type: 'header', field: 'subject', value: 'zebra' }, b: { type: 'sentdate', op: 'since', date: '2023-01-03' } },
-          { type: 'sentdate', op: 'on', date: '2023-01-02' },
-        ] as const;
-        for (const key of keys) {
-          const match = compileSearch(key as never, { charset: 'UTF-8', maxSeq: 800, maxUid: 100000, now: new Date() });
-          const withIndex: number[] = [];
-          const without: number[] = [];
-          for (const [seq, uid] of mb.uids().entries()) {
-            const info = mb.get(uid)!;
-            const m = { seq: seq + 1, uid, flags: info.flags, internalDate: info.internalDate, size: info.size, load: async () => (await mb.read(uid))!, loadHeader: async () => (await mb.readHeader(uid))! };
-            if (await match({ ...m, loadFields: () => mb.readFields!(uid) })) withIndex.push(uid);
-            if (await match(m)) without.push(uid);
-          }
-          expect(withIndex).toEqual(without);
-          expect(without.length).toBeGreaterThan(0);
-        }
-      } finally {
-        await mb.close();
+        expect(withIndex).toEqual(without);
+        expect(without.length).toBeGreaterThan(0);
       }
     } finally {
-      setScanCacheDir(undefined);
+      await mb.close();
     }
   });
 });
 
 describe('the header-field index after another program changed the file', () => {
   it('is not used for a message whose header changed under the same UID, nor after UIDVALIDITY changed', async () => {
-    const { unixDriver } = await import('../../../../src/store/drivers/unix/index.js');
-    const { setScanCacheDir } = await import('../../../../src/store/drivers/unix/cache.js');
-    const { driverContext } = await import('../../../helpers/drivers.js');
-    dir = mkdtempSync(join(tmpdir(), 'unix-fields-'));
-    setScanCacheDir(join(dir, 'cache'));
+    const { dir } = withCache('unix-fields-');
+    const path = join(dir, 'box');
+    writeFileSync(path, [1, 2, 3].map((n) => `From a@b Mon Jan  2 03:04:05 2023\nFrom: Zoe${n} <z@example.com>\nSubject: s${n}\n\nbody\n\n`).join(''));
+    const ctx = driverContext(dir, { user: 'u', hostname: 'h' });
+    const mb = await unixDriver.open(path, 'box', ctx); // the first scan keeps the index
     try {
-      const path = join(dir, 'box');
-      writeFileSync(path, [1, 2, 3].map((n) => `From a@b Mon Jan  2 03:04:05 2023\nFrom: Zoe${n} <z@example.com>\nSubject: s${n}\n\nbody\n\n`).join(''));
-      const ctx = driverContext(dir, { user: 'u', hostname: 'h' });
-      const mb = await unixDriver.open(path, 'box', ctx); // the first scan keeps the index
-      try {
-        expect(mb.readFields!(2)!.toString()).toContain('From: Zoe2 <z@example.com>\r\n');
-        // Another program edits message 2's From (X-UID kept): the session rescans, and that entry no longer applies.
-        writeFileSync(path, readFileSync(path, 'latin1').replace('From: Zoe2 <', 'From: Zoey2 <'), 'latin1');
-        await mb.sync();
-        expect(mb.uids()).toEqual([1, 2, 3]);
-        expect(mb.readFields!(1)!.toString()).toContain('From: Zoe1 <z@example.com>\r\n');
-        expect(mb.readFields!(2)).toBeUndefined();
-        // A new UIDVALIDITY: nothing kept under the old one applies.
-        writeFileSync(path, readFileSync(path, 'latin1').replace(/X-IMAPbase: \d+/, 'X-IMAPbase: 7'), 'latin1');
-        await mb.sync();
-        expect(mb.uidValidity).toBe(7);
-        expect(mb.readFields!(1)).toBeUndefined();
-      } finally {
-        await mb.close();
-      }
+      expect(mb.readFields!(2)!.toString()).toContain('From: Zoe2 <z@example.com>\r\n');
+      // Another program edits message 2's From (X-UID kept): the session rescans, and that entry no longer applies.
+      writeFileSync(path, readFileSync(path, 'latin1').replace('From: Zoe2 <', 'From: Zoey2 <'), 'latin1');
+      await mb.sync();
+      expect(mb.uids()).toEqual([1, 2, 3]);
+      expect(mb.readFields!(1)!.toString()).toContain('From: Zoe1 <z@example.com>\r\n');
+      expect(mb.readFields!(2)).toBeUndefined();
+      // A new UIDVALIDITY: nothing kept under the old one applies.
+      writeFileSync(path, readFileSync(path, 'latin1').replace(/X-IMAPbase: \d+/, 'X-IMAPbase: 7'), 'latin1');
+      await mb.sync();
+      expect(mb.uidValidity).toBe(7);
+      expect(mb.readFields!(1)).toBeUndefined();
     } finally {
-      setScanCacheDir(undefined);
+      await mb.close();
     }
   });
 });
 
 describe('when the header-field index is kept', () => {
   it('only once the UIDs it is keyed by are in the file: not by a read-only open that numbered the messages itself', async () => {
-    const { unixDriver } = await import('../../../../src/store/drivers/unix/index.js');
-    const { setScanCacheDir } = await import('../../../../src/store/drivers/unix/cache.js');
-    const { driverContext } = await import('../../../helpers/drivers.js');
-    const { readdirSync } = await import('node:fs');
-    dir = mkdtempSync(join(tmpdir(), 'unix-fields-'));
-    const cache = join(dir, 'cache');
-    setScanCacheDir(cache);
+    const { dir, cache } = withCache('unix-fields-');
+    const path = join(dir, 'spool');
+    writeFileSync(path, [1, 2].map((n) => `From a@b Mon Jan  2 03:04:05 2023\nFrom: z${n}@example.com\n\nbody\n\n`).join(''));
+    const ctx = driverContext(dir, { user: 'u', hostname: 'h' });
+    const kept = () => readdirSync(cache).filter((f) => f.endsWith('.fields'));
+    let mb = await unixDriver.open(path, 'spool', ctx, { readOnly: true });
+    expect(mb.readFields!(1)).toBeUndefined();
+    await mb.close();
+    expect(kept()).toEqual([]);
+    expect(readdirSync(cache).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    mb = await unixDriver.open(path, 'spool', ctx); // writes X-UIDs, then keeps the index
+    // Loaded for lookups, and let go a second after the last one (an idle session keeps no index).
+    vi.useFakeTimers();
     try {
-      const path = join(dir, 'spool');
-      writeFileSync(path, [1, 2].map((n) => `From a@b Mon Jan  2 03:04:05 2023\nFrom: z${n}@example.com\n\nbody\n\n`).join(''));
-      const ctx = driverContext(dir, { user: 'u', hostname: 'h' });
-      const kept = () => readdirSync(cache).filter((f) => f.endsWith('.fields'));
-      let mb = await unixDriver.open(path, 'spool', ctx, { readOnly: true });
-      expect(mb.readFields!(1)).toBeUndefined();
-      await mb.close();
-      expect(kept()).toEqual([]);
-      expect(readdirSync(cache).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-      mb = await unixDriver.open(path, 'spool', ctx); // writes X-UIDs, then keeps the index
-      // Loaded for lookups, and let go a second after the last one (an idle session keeps no index).
-      vi.useFakeTimers();
-      try {
-        expect(mb.readFields!(2)!.toString()).toBe('From: z2@example.com\r\n\r\n');
-        const held = () => (mb as unknown as { fieldIndex?: unknown }).fieldIndex !== undefined;
-        expect(held()).toBe(true);
-        vi.advanceTimersByTime(800);
-        mb.readFields!(1);
-        vi.advanceTimersByTime(800);
-        expect(held()).toBe(true);
-        vi.advanceTimersByTime(1500);
-        expect(held()).toBe(false);
-        expect(mb.readFields!(1)!.toString()).toBe('From: z1@example.com\r\n\r\n');
-      } finally {
-        vi.useRealTimers();
-      }
-      await mb.close();
-      expect(kept().length).toBe(1);
+      expect(mb.readFields!(2)!.toString()).toBe('From: z2@example.com\r\n\r\n');
+      const held = () => (mb as unknown as { fieldIndex?: unknown }).fieldIndex !== undefined;
+      expect(held()).toBe(true);
+      vi.advanceTimersByTime(800);
+      mb.readFields!(1);
+      vi.advanceTimersByTime(800);
+      expect(held()).toBe(true);
+      vi.advanceTimersByTime(1500);
+      expect(held()).toBe(false);
+      expect(mb.readFields!(1)!.toString()).toBe('From: z1@example.com\r\n\r\n');
     } finally {
-      setScanCacheDir(undefined);
+      vi.useRealTimers();
     }
+    await mb.close();
+    expect(kept().length).toBe(1);
   });
 });
 
