@@ -28,6 +28,12 @@ export interface DriverContext {
   mlockPath?: string;
   /** Keywords to define in new mailboxes. */
   defaultKeywords: string[];
+  /**
+   * mail-fsync = always: flag-only writes (STORE) are fsync'd before the
+   * reply. Otherwise (optimized, the default) they are written at once and
+   * left to the kernel's writeback; whatever holds messages is synced either way.
+   */
+  syncFlags?: boolean;
 }
 
 export interface CreateOptions {

@@ -125,6 +125,7 @@ export class LocalStore implements Store {
       lockWait: this.cfg.int('lock-wait'),
       mlockPath: this.cfg.str('mlock-path') || undefined,
       defaultKeywords: this.cfg.list('keywords'),
+      syncFlags: this.cfg.str('mail-fsync') === 'always',
     };
   }
 

@@ -105,6 +105,14 @@ export const storeKeys: KeyDef[] = [
     description: 'Keep the scan of each traditional mbox in <mail root>/.uwimap-cache, keyed by device, inode, size, mtime and ctime, so that the next session opens an unchanged mailbox without reading it through, and, from the first scan of a file, an index of its From, To, Cc, Bcc, Subject and Date lines by UID, so that SEARCH on those fields reads one small file instead of every header (beyond UW). `no` keeps neither.',
   },
   {
+    key: 'mail-fsync',
+    type: 'enum',
+    values: ['optimized', 'always'],
+    default: 'optimized',
+    section: 'Mail store',
+    description: 'When mailbox writes are forced to disk before the reply. optimized: whatever holds messages or their numbering (APPEND, COPY, delivery, EXPUNGE and every other rewrite, UIDs, the append journal) is synced before OK; a flag change (STORE, POP3 RETR marking \\Seen) is written to the file at once, where other programs see it, and reaches the disk with the kernel\'s writeback (Dovecot\'s mail_fsync=optimized does the same; UW keeps flags in memory until a checkpoint). always: flag changes are synced too, one fsync per STORE.',
+  },
+  {
     key: 'mailbox-protection',
     type: 'mode',
     default: 0o600,

@@ -481,9 +481,11 @@ export class MbxMailbox extends BaseMailbox<Msg> {
       }
       if (this.kw.length !== before) this.pending.keywordsChanged = true;
       if (changed.length || this.kw.length !== before) {
-        fsyncSync(this.fd);
+        // Flags (and keyword names) only: synced before the reply only under mail-fsync = always.
+        const sync = !!this.ctx.syncFlags;
+        if (sync) fsyncSync(this.fd);
         if (this.kw.length !== before || this.lastPid !== process.pid) this.writeHeader(true);
-        fsyncSync(this.fd);
+        if (sync) fsyncSync(this.fd);
         this.setTimesAfterWrite();
       }
     });

@@ -60,7 +60,7 @@ function pwrite(fd: number, b: Buffer, pos: number): void {
  * then the changed bytes in place (each record keeps its width); a file
  * that shrinks is journalled first.
  */
-export function rewriteFile(path: string, fd: number, old: Buffer, next: Buffer): void {
+export function rewriteFile(path: string, fd: number, old: Buffer, next: Buffer, opts: { syncSameSize?: boolean } = {}): void {
   if (next.length >= old.length) {
     if (next.length > old.length) {
       pwrite(fd, next.subarray(old.length), old.length);
@@ -77,7 +77,10 @@ export function rewriteFile(path: string, fd: number, old: Buffer, next: Buffer)
       pwrite(fd, next.subarray(i, j), i);
       i = j;
     }
-    fsyncSync(fd);
+    // Records overwritten in place, each keeping its width: a file of the
+    // same size may be left to the kernel's writeback (flag changes under
+    // mail-fsync = optimized).
+    if (next.length > old.length || opts.syncSameSize !== false) fsyncSync(fd);
     return;
   }
   const j = beginJournal(path, fd, 0, old.length);
@@ -353,14 +356,15 @@ export class MixMailbox extends BaseMailbox<Msg> {
     this.indexBytes = next;
   }
 
-  private writeStatus(sfd: number, seq = this.statusseq, msgs: readonly Msg[] = this.msgs): void {
+  /** `flagsOnly`: a STORE (only flags changed), synced only under mail-fsync = always. */
+  private writeStatus(sfd: number, seq = this.statusseq, msgs: readonly Msg[] = this.msgs, flagsOnly = false): void {
     const parts = [seqLine(seq)];
     for (const m of msgs) {
       if (!m.mod) m.mod = seq;
       parts.push(statusLine({ uid: m.uid, kw: m.kw, sys: m.sys | (m.valid ? fOLD : 0), mod: m.mod }));
     }
     const next = Buffer.from(parts.join(''), 'latin1');
-    rewriteFile(this.file(STATUS), sfd, this.statusBytes, next);
+    rewriteFile(this.file(STATUS), sfd, this.statusBytes, next, { syncSameSize: !flagsOnly || !!this.ctx.syncFlags });
     this.statusBytes = next;
   }
 
@@ -429,7 +433,7 @@ export class MixMailbox extends BaseMailbox<Msg> {
       }
       if (changed.length) {
         this.statusseq = seq;
-        this.writeStatus(f.sfd);
+        this.writeStatus(f.sfd, seq, this.msgs, true);
       }
       if (this.kw.length !== before) {
         this.pending.keywordsChanged = true;

@@ -1012,7 +1012,9 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       writeSync(this.fd, out, o, width, t.privA[i]);
       o += width;
     }
-    fsyncSync(this.fd);
+    // Only flags changed (every other block matched, nothing moved): synced
+    // before the reply only under mail-fsync = always.
+    if (this.ctx.syncFlags) fsyncSync(this.fd);
     this.setRewriteTimes();
     // Nothing moved: the table takes the values just written.
     o = 0;
