@@ -102,6 +102,8 @@ function toStatus(flags: Set<string>, old: boolean, keywordList: string[]): Stat
 }
 
 const nowSec = () => Math.floor(Date.now() / 1000);
+/** How long a shared lock taken for reading is kept for the reads that follow (withShared). */
+const SHARED_HOLD_MS = 20;
 
 export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   readonly driver = 'unix';
@@ -858,12 +860,13 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   private readonly outScratch = new Scratch(128 * 1024);
 
   /**
-   * Reads happen under a shared lock. One lock serves a burst of reads (the
-   * messages of one FETCH or SEARCH up to the next time the session waits
-   * for its client): it is released when the event loop next turns, or at
-   * once when this session needs its own write lock. Taking and dropping
-   * flock and fcntl locks for each of 10,000 messages cost more than reading
-   * them.
+   * Reads happen under a shared lock. One lock serves a burst of reads: the
+   * messages of one FETCH or SEARCH, and the commands that follow it within
+   * SHARED_HOLD_MS (a POP3 client's RETR after RETR). It is released that
+   * long after it was taken, or at once when this session needs its own
+   * write lock or closes; another process that wants to write waits at most
+   * that long. Taking and dropping flock and fcntl locks (and the fstat that
+   * follows) for each of 50,000 messages cost more than reading them.
    */
   private shared?: { ready: Promise<void> };
   private sharedHeld = false;
@@ -879,9 +882,9 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
           return;
         }
         this.sharedHeld = true;
-        setImmediate(() => {
+        setTimeout(() => {
           if (this.shared === burst) this.releaseShared();
-        });
+        }, SHARED_HOLD_MS).unref();
         // Changed since the last burst: rescan under the lock; offsets are now current.
         if (this.changedOnDisk()) this.rescanForeign();
       })();

@@ -320,3 +320,40 @@ describe('unix driver writes what UW writes', () => {
     expect(froms).toEqual([lines[0], lines[1].slice(0, -1)]);
     expect(text).toContain('Subject: m1\nStatus: O\nX-Status: F\n');
   });
+
+describe('unix driver: the shared lock of reads', () => {
+  it('serves reads that follow closely, keeps writers out meanwhile, and is let go soon after', async () => {
+    const { flockSync, LOCK_EX, LOCK_NB, LOCK_UN } = await import('../../../../src/runtime/posix.js');
+    fresh();
+    const p = join(dir, 'box');
+    await unixDriver.create(p, ctx());
+    const msg = (n: number) => ({ data: Buffer.from(`Subject: s${n}\r\n\r\nbody ${n}\r\n`) });
+    await unixDriver.append(p, [msg(1), msg(2), msg(3)], ctx());
+    const mb = await unixDriver.open(p, 'box', ctx(), {});
+    const [u1, u2] = mb.uids();
+    const other = openSync(p, 'r');
+    try {
+      expect((await mb.read(u1))!.toString()).toContain('body 1');
+      // Held past the turn of the event loop (the next command's read uses
+      // it): another open file (a writer's) cannot lock the file exclusively.
+      await new Promise((r) => setImmediate(r));
+      expect(flockSync(other, LOCK_EX | LOCK_NB)).toBe(false);
+      expect((await mb.read(u2))!.toString()).toContain('body 2');
+      await new Promise((r) => setTimeout(r, 80));
+      // Let go a few milliseconds after it was taken.
+      expect(flockSync(other, LOCK_EX | LOCK_NB)).toBe(true);
+      flockSync(other, LOCK_UN);
+      // A delivery right after a read waits for it, briefly, and lands.
+      await mb.read(u1);
+      const t0 = Date.now();
+      await unixDriver.append(p, [msg(4)], ctx());
+      expect(Date.now() - t0).toBeLessThan(2000);
+      await mb.sync();
+      expect(mb.uids().length).toBe(4);
+      expect((await mb.read(mb.uids()[3]))!.toString()).toContain('body 4');
+    } finally {
+      closeSync(other);
+      await mb.close();
+    }
+  });
+});
