@@ -475,11 +475,10 @@ export class Pop3Session {
           if (!m) return this.out('-ERR No such message\r\n');
           return this.out(`+OK ${one(Number(arg.trim()) - 1, m)}\r\n`);
         }
-        const lines: string[] = [];
-        this.msgs.forEach((m, i) => {
-          if (!m.deleted) lines.push(one(i, m));
-        });
-        return this.out(`+OK ${cmd === 'LIST' ? 'Mailbox scan listing follows' : 'Unique-ID listing follows'}\r\n${lines.map((l) => l + '\r\n').join('')}.\r\n`);
+        // One string for the whole listing (not a line array and a joined copy of it).
+        let text = `+OK ${cmd === 'LIST' ? 'Mailbox scan listing follows' : 'Unique-ID listing follows'}\r\n`;
+        for (let i = 0; i < this.msgs.length; i++) if (!this.msgs[i].deleted) text += `${one(i, this.msgs[i])}\r\n`;
+        return this.out(`${text}.\r\n`);
       }
       case 'RETR': {
         const m = this.msg(arg);
