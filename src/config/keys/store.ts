@@ -110,7 +110,7 @@ export const storeKeys: KeyDef[] = [
     values: ['optimized', 'always'],
     default: 'optimized',
     section: 'Mail store',
-    description: 'When mailbox writes are forced to disk before the reply. optimized: whatever holds messages or their numbering (APPEND, COPY, delivery, EXPUNGE and every other rewrite, UIDs, the append journal) is synced before OK; a flag change (STORE, POP3 RETR marking \\Seen) is written to the file at once, where other programs see it, and reaches the disk with the kernel\'s writeback (Dovecot\'s mail_fsync=optimized does the same; UW keeps flags in memory until a checkpoint). always: flag changes are synced too, one fsync per STORE.',
+    description: 'When mailbox writes are forced to disk before the reply. optimized: whatever holds messages or their numbering (APPEND, COPY, delivery, EXPUNGE and every other rewrite, UIDs, the append journal) is synced before OK; a flag change alone (STORE; the \\Seen of a POP3 session that deletes nothing) is written to the file at once, where other programs see it, and reaches the disk with the kernel\'s writeback (Dovecot\'s mail_fsync=optimized does the same; UW keeps flags in memory until a checkpoint). always: flag changes are synced too, one fsync per STORE.',
   },
   {
     key: 'mailbox-protection',
