@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ScannedMessage } from './scan.js';
 import { MessageTable, type TableImage } from './table.js';
 
-const VERSION = 5; // 3: binary numbers and a string table; 4: private ranges joined, no From lines; 5: the message table's columns
+const VERSION = 6; // 3: binary numbers and a string table; 4: private ranges joined, no From lines; 5: the message table's columns; 6: 32-bit offsets, sizes and UIDs
 let cacheDir: string | undefined;
 
 /** Where scan caches live (the store sets `<mail root>/.uwimap-cache`); undefined turns the cache off. */

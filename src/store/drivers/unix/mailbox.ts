@@ -6,7 +6,7 @@ import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
 export { emptyChanges, mapErr };
 import { preadFully, indexIn, Scratch, writevFully } from '../../io.js';
 import { MAX_KEYWORDS, flagsFromBits, sysBits, keywordMask } from '../flagbits.js';
-import { MessageTable, SEEN, DELETED, FLAGGED, ANSWERED, DRAFT, OLD, RECENT } from './table.js';
+import { MessageTable, SEEN, DELETED, FLAGGED, ANSWERED, DRAFT, OLD, RECENT, MAX_UID } from './table.js';
 import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync } from 'node:fs';
 import type { AppendMessage, AppendResult, FlagOp, MboxForm, StoreRequest, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
@@ -351,6 +351,12 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       }
       if (!uid) uid = ++this.uidLast;
       else if (uid > this.uidLast) this.uidLast = uid;
+      if (uid > MAX_UID) {
+        // UIDs are 32-bit numbers: when they run out, a new UIDVALIDITY starts again at 1.
+        this.ctx.log.warning(`UIDs of ${this.path} exhausted`);
+        renumber = true;
+        break;
+      }
       prev = uid;
       t.uid[i] = uid;
     }
@@ -639,12 +645,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     const end = bodyStart + (t.end[i] - t.bodyStart[i]);
     next.copyRow(t, i);
     const j = next.length - 1;
-    next.start[j] = at;
-    next.hdrStart[j] = hdrStart;
-    next.hdrEnd[j] = hdrEnd;
-    next.bodyStart[j] = bodyStart;
-    next.end[j] = end;
-    next.next[j] = end + 1;
+    next.setPlace(j, at, hdrStart, hdrEnd, bodyStart, end);
     next.setBlock(j, fields);
     return true;
   }

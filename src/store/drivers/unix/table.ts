@@ -1,7 +1,7 @@
 /**
  * The messages of an open traditional mailbox, one typed array per field
- * (a column) instead of one object per message. A message costs about 120
- * bytes here; as JavaScript objects (offsets, status strings, a flag set,
+ * (a column) instead of one object per message. A message costs about 75
+ * bytes here (120 while offsets were 64-bit); as JavaScript objects (offsets, status strings, a flag set,
  * a Date) it cost over 1 KB, and opening a 50,000-message mailbox meant
  * making, promoting and later collecting 150,000 objects. Columns are also
  * what the scan cache stores, so a cached scan is read with a few copies.
@@ -18,22 +18,37 @@ export const RECENT = 0x40;
 /** A From line without a zone (local time of the server). */
 const NO_ZONE = -32768;
 
-const F64 = ['start', 'hdrStart', 'hdrEnd', 'bodyStart', 'end', 'next', 'size', 'headerSize', 'date', 'privA', 'privB', 'xuid', 'uid'] as const;
-const U32 = ['status', 'xstatus', 'xkeywords', 'kw'] as const;
-type ColumnName = (typeof F64)[number] | (typeof U32)[number] | 'zone' | 'sys';
+/**
+ * Offsets and sizes: 32 bits while every value fits (any mailbox under 4 GB),
+ * 64-bit floats from the first value that does not (widen()). At 50,000
+ * messages the narrow columns save 2 MB of every session's memory and of
+ * the scan cache. In a narrow privA/privB, NONE stands for NaN (no range).
+ */
+const NARROWABLE = ['start', 'hdrStart', 'hdrEnd', 'bodyStart', 'end', 'next', 'size', 'headerSize', 'privA', 'privB'] as const;
+const F64 = ['date'] as const;
+/** UIDs are 32-bit numbers (RFC 3501); an X-UID above that is no X-UID. */
+const U32 = ['xuid', 'uid', 'status', 'xstatus', 'xkeywords', 'kw'] as const;
+type Narrowable = (typeof NARROWABLE)[number];
+type ColumnName = Narrowable | (typeof F64)[number] | (typeof U32)[number] | 'zone' | 'sys';
+/** The largest value a narrow column holds; NONE (one more) marks "no range" in privA/privB. */
+const NARROW_MAX = 0xfffffffe;
+const NONE = 0xffffffff;
+export const MAX_UID = 0xffffffff;
 type Column = Float64Array | Uint32Array | Int16Array | Uint8Array;
 interface ColumnType {
   new (n: number): Column;
   new (b: ArrayBufferLike, offset: number, n: number): Column;
   readonly BYTES_PER_ELEMENT: number;
 }
-/** Every column with its type: what growing, trimming, filtering, copying and the cache image go through. */
+/** Every column with its type (narrowable ones narrow): what growing, trimming, filtering, copying and the cache image go through. */
 const COLUMNS: ReadonlyArray<readonly [ColumnName, ColumnType]> = [
+  ...NARROWABLE.map((n) => [n, Uint32Array] as const),
   ...F64.map((n) => [n, Float64Array] as const),
   ...U32.map((n) => [n, Uint32Array] as const),
   ['zone', Int16Array],
   ['sys', Uint8Array],
 ];
+const IS_NARROWABLE = new Set<ColumnName>(NARROWABLE);
 
 /** What the scan cache needs to write a table and make it again. */
 export interface TableImage {
@@ -52,19 +67,22 @@ export class MessageTable {
   // Where the message lies in the file, its sizes (see ScannedMessage), the
   // From line's date (ms, NaN if none), the first private-header range
   // (NaN if none), the X-UID value (0 if absent or not a number), the UID.
-  start = new Float64Array(0);
-  hdrStart = new Float64Array(0);
-  hdrEnd = new Float64Array(0);
-  bodyStart = new Float64Array(0);
-  end = new Float64Array(0);
-  next = new Float64Array(0);
-  size = new Float64Array(0);
-  headerSize = new Float64Array(0);
+  start: Float64Array | Uint32Array = new Uint32Array(0);
+  hdrStart: Float64Array | Uint32Array = new Uint32Array(0);
+  hdrEnd: Float64Array | Uint32Array = new Uint32Array(0);
+  bodyStart: Float64Array | Uint32Array = new Uint32Array(0);
+  end: Float64Array | Uint32Array = new Uint32Array(0);
+  next: Float64Array | Uint32Array = new Uint32Array(0);
+  size: Float64Array | Uint32Array = new Uint32Array(0);
+  headerSize: Float64Array | Uint32Array = new Uint32Array(0);
   date = new Float64Array(0);
-  privA = new Float64Array(0);
-  privB = new Float64Array(0);
-  xuid = new Float64Array(0);
-  uid = new Float64Array(0);
+  /** Read through priv() / privIsOneRun(); read directly only when the row has one run. */
+  privA: Float64Array | Uint32Array = new Uint32Array(0);
+  privB: Float64Array | Uint32Array = new Uint32Array(0);
+  xuid = new Uint32Array(0);
+  uid = new Uint32Array(0);
+  /** Offsets and sizes in 32 bits (see NARROWABLE). */
+  private narrow = true;
   /** Status, X-Status and X-Keywords values as stored: indexes into `strings` (0: no such header). */
   status = new Uint32Array(0);
   xstatus = new Uint32Array(0);
@@ -99,18 +117,60 @@ export class MessageTable {
     const cap = exact ? min : Math.max(min, this.cap < 1024 ? 1024 : this.cap * 2);
     const cols = this.cols;
     for (const [name, C] of COLUMNS) {
-      const a = new C(cap);
-      a.set(cols[name].subarray(0, this.length));
+      const a = new (this.typeOf(name, C))(cap);
+      a.set(cols[name].subarray(0, this.length) as never);
       cols[name] = a;
     }
     this.cap = cap;
+  }
+  private typeOf(name: ColumnName, C: ColumnType): ColumnType {
+    return !this.narrow && IS_NARROWABLE.has(name) ? Float64Array : C;
+  }
+
+  /** Offsets and sizes as 64-bit floats from now on (a value over NARROW_MAX is coming). */
+  private widen(): void {
+    if (!this.narrow) return;
+    const cols = this.cols;
+    for (const name of NARROWABLE) {
+      const from = cols[name];
+      const a = new Float64Array(this.cap);
+      for (let i = 0; i < this.length; i++) a[i] = from[i];
+      if (name === 'privA' || name === 'privB') for (let i = 0; i < this.length; i++) if (from[i] === NONE) a[i] = NaN;
+      cols[name] = a;
+    }
+    this.narrow = false;
+  }
+  /** Room in the columns for these values (widening when one does not fit 32 bits). */
+  private fits(...values: number[]): void {
+    if (!this.narrow) return;
+    for (const v of values) if (v > NARROW_MAX) return this.widen();
+  }
+  /** Store a private-range bound: NaN (none) as NONE in a narrow column. */
+  private setPriv(col: 'privA' | 'privB', i: number, v: number): void {
+    this[col][i] = Number.isNaN(v) && this.narrow ? NONE : v;
+  }
+  /** A private-range bound as a number, NaN for none. */
+  private privAt(col: 'privA' | 'privB', i: number): number {
+    const v = this[col][i];
+    return this.narrow && v === NONE ? NaN : v;
+  }
+
+  /** Row j's place in the file after a rewrite wrote it at `at` (the rest of the row is copied or set apart). */
+  setPlace(j: number, at: number, hdrStart: number, hdrEnd: number, bodyStart: number, end: number): void {
+    this.fits(at, hdrStart, hdrEnd, bodyStart, end + 1);
+    this.start[j] = at;
+    this.hdrStart[j] = hdrStart;
+    this.hdrEnd[j] = hdrEnd;
+    this.bodyStart[j] = bodyStart;
+    this.end[j] = end;
+    this.next[j] = end + 1;
   }
 
   /** Room for exactly the rows there are (after a scan: the doubling leaves up to half unused). */
   trim(): void {
     if (this.cap === this.length) return;
     const cols = this.cols;
-    for (const [name] of COLUMNS) cols[name] = cols[name].slice(0, this.length);
+    for (const [name] of COLUMNS) cols[name] = cols[name].slice(0, this.length) as never;
     this.cap = this.length;
   }
 
@@ -131,6 +191,7 @@ export class MessageTable {
   /** Add a scanned message as the last row. */
   push(r: ScannedMessage): void {
     this.grow(this.length + 1);
+    this.fits(r.start, r.hdrStart, r.hdrEnd, r.bodyStart, r.end, r.next, r.size, r.headerSize);
     const i = this.length++;
     this.start[i] = r.start;
     this.hdrStart[i] = r.hdrStart;
@@ -156,9 +217,15 @@ export class MessageTable {
   copyRow(src: MessageTable, i: number): void {
     this.grow(this.length + 1);
     const j = this.length++;
+    if (this.narrow && !src.narrow) this.fits(src.start[i], src.hdrStart[i], src.hdrEnd[i], src.bodyStart[i], src.end[i], src.next[i], src.size[i], src.headerSize[i], src.privA[i] || 0, src.privB[i] || 0);
     const to = this.cols;
     const from = src.cols;
     for (const [name] of COLUMNS) to[name][j] = from[name][i];
+    // "No range" is NaN in a wide column and NONE in a narrow one.
+    if (this.narrow !== src.narrow) {
+      this.setPriv('privA', j, src.privAt('privA', i));
+      this.setPriv('privB', j, src.privAt('privB', i));
+    }
     // Stored values are indexes into each table's own strings.
     this.status[j] = this.id(src.str(src.status[i]));
     this.xstatus[j] = this.id(src.str(src.xstatus[i]));
@@ -174,19 +241,22 @@ export class MessageTable {
 
   /** Set the private-header ranges and values of row i (from a scan, or from a status block just written). */
   setBlock(i: number, r: Pick<ScannedMessage, 'priv' | 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'>): void {
-    this.privA[i] = r.priv.length ? r.priv[0] : NaN;
-    this.privB[i] = r.priv.length ? r.priv[1] : NaN;
+    if (r.priv.length) this.fits(r.priv[0], r.priv[1]);
+    this.setPriv('privA', i, r.priv.length ? r.priv[0] : NaN);
+    this.setPriv('privB', i, r.priv.length ? r.priv[1] : NaN);
     if (r.priv.length > 2) this.more.set(i, r.priv.slice());
     else this.more.delete(i);
     this.status[i] = this.id(r.status);
     this.xstatus[i] = this.id(r.xstatus);
     this.xkeywords[i] = this.id(r.xkeywords);
-    this.xuid[i] = r.xuid !== undefined && /^\d+$/.test(r.xuid) ? Number(r.xuid) : 0;
+    const x = r.xuid !== undefined && /^\d+$/.test(r.xuid) ? Number(r.xuid) : 0;
+    this.xuid[i] = x <= MAX_UID ? x : 0;
     if (i === 0) this.headImapBase = r.ximapbase;
   }
 
   /** setBlock for a block that is the one run [a, b) stating these values (what parsing it finds). */
   setBlockRun(i: number, a: number, b: number, status: string, xstatus: string, xkeywords: string, xuid: number): void {
+    this.fits(a, b);
     this.privA[i] = a;
     this.privB[i] = b;
     this.more.delete(i);
@@ -200,12 +270,12 @@ export class MessageTable {
   priv(i: number): number[] {
     const m = this.more.get(i);
     if (m) return m;
-    const a = this.privA[i];
+    const a = this.privAt('privA', i);
     return Number.isNaN(a) ? [] : [a, this.privB[i]];
   }
   /** Whether row i's private headers are one run (then privA/privB hold it). */
   privIsOneRun(i: number): boolean {
-    return !Number.isNaN(this.privA[i]) && !this.more.has(i);
+    return !Number.isNaN(this.privAt('privA', i)) && !this.more.has(i);
   }
   zoneOf(i: number): number | null {
     const z = this.zone[i];
@@ -297,7 +367,10 @@ export class MessageTable {
     const t = new MessageTable();
     const bytes = new Map(img.columns.map((c) => [c.name, c.bytes]));
     const cols = t.cols;
-    for (const [name, C] of COLUMNS) {
+    // Narrow or wide as the table was when it was saved.
+    t.narrow = n === 0 || bytes.get('start')?.length === n * 4;
+    for (const [name, C0] of COLUMNS) {
+      const C = t.typeOf(name, C0);
       const b = bytes.get(name);
       if (!b || b.length !== n * C.BYTES_PER_ELEMENT) return undefined;
       if (b.byteOffset % C.BYTES_PER_ELEMENT === 0) cols[name] = new C(b.buffer, b.byteOffset, n);

@@ -45,7 +45,7 @@ describe('persistent scan cache of traditional mailboxes', () => {
     expect(readdirSync(cache).sort().map((f) => f.replace(/^.*\./, ''))).toEqual(['fields', 'scan']);
     const entry = join(cache, readdirSync(cache).find((f) => f.endsWith('.scan'))!);
     const st = statSync(path, { bigint: true });
-    expect(readFileSync(entry, 'latin1').split('\n')[0]).toBe(`5 ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`);
+    expect(readFileSync(entry, 'latin1').split('\n')[0]).toBe(`6 ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`);
     const cached = await view(path);
     expect(first).toEqual(reference);
     expect(cached).toEqual(reference);
