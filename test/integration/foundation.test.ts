@@ -172,6 +172,40 @@ describe('listener details', () => {
     c.close();
   });
 
+  it.skipIf(!IS_ROOT)('a root listener starts its pool workers at a lower priority and gives the one it hands a connection the normal one back', async () => {
+    sb = makeSandbox();
+    withVirtualUsers(sb, { ivy: 'pw' });
+    listener = await startListener(sb, { imap: '127.0.0.1:0' });
+    const { getPriority } = await import('node:os');
+    const workers = () => {
+      const out: Array<{ pid: number; nice: number }> = [];
+      const kids = readFileSync(`/proc/${listener!.child.pid}/task/${listener!.child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      for (const pid of kids) {
+        try {
+          out.push({ pid, nice: getPriority(pid) });
+        } catch {
+          /* gone */
+        }
+      }
+      return out;
+    };
+    // The pool (warm-pool = 2) is there, every worker at nice 10.
+    for (let i = 0; i < 50 && workers().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const before = workers();
+    expect(before.length).toBe(2);
+    expect(before.map((w) => w.nice)).toEqual([10, 10]);
+    const c = await TcpClient.connect(listener.ports.imap);
+    expect(await c.readLine()).toMatch(/^\* OK /);
+    expect((await c.command('a', 'LOGIN ivy pw')).at(-1)).toMatch(/^a OK/);
+    // The worker serving us runs at 0; the others (the pool, refilled) stay at 10.
+    const after = workers();
+    const served = after.filter((w) => w.nice === 0);
+    // (One started while the client waited if the pool was not ready yet.)
+    expect(served.length).toBe(1);
+    expect(after.filter((w) => w.pid !== served[0].pid).every((w) => w.nice === 10)).toBe(true);
+    c.close();
+  });
+
   it('mailserverd refuses to start on a bad configuration, naming the key', () => {
     sb = makeSandbox({ 'listen-imap': 'not-an-address' });
     const r = spawnSync(process.execPath, [new URL('../../bin/mailserverd', import.meta.url).pathname, '--config', sb.configFile, '--warm-pool', 'many'], { encoding: 'utf8' });
