@@ -6,7 +6,8 @@
  * write and cannot be set back), and used instead of a scan while all of
  * them are unchanged. A stale or damaged entry is simply ignored.
  */
-import { openSync, closeSync, readFileSync, readSync, writeSync, renameSync, mkdirSync, unlinkSync, constants } from 'node:fs';
+import { openSync, closeSync, readFileSync, readSync, renameSync, mkdirSync, unlinkSync, constants } from 'node:fs';
+import { writevFully } from '../../io.js';
 import { join } from 'node:path';
 import type { ScannedMessage } from './scan.js';
 import { MessageTable, type TableImage } from './table.js';
@@ -109,8 +110,7 @@ export function stageCacheFile(name: string, key: string, parts: readonly Buffer
     const tmp = `${f}.${process.pid}.tmp`;
     const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
     try {
-      writeAll(fd, Buffer.from(`${key}\n`, 'latin1'));
-      for (const b of parts) writeAll(fd, b);
+      writevFully(fd, [Buffer.from(`${key}\n`, 'latin1'), ...parts], 0);
     } finally {
       closeSync(fd);
     }
@@ -136,10 +136,6 @@ export function stageCacheFile(name: string, key: string, parts: readonly Buffer
   } catch {
     return undefined;
   }
-}
-function writeAll(fd: number, b: Buffer): void {
-  let w = 0;
-  while (w < b.length) w += writeSync(fd, b, w, b.length - w);
 }
 
 /** The cached scan of a file in exactly this state, or undefined. */

@@ -17,6 +17,7 @@
  * ignored, and the mailbox is searched directly).
  */
 import { readCacheFile, stageCacheFile, cacheFileKey, type StagedFile } from './cache.js';
+import { sortedIndexOf } from './table.js';
 
 const MAGIC = 'UWFIELDS1';
 const nameFor = (dev: number, ino: number) => `${dev.toString(16)}-${ino.toString(16)}.fields`;
@@ -35,7 +36,7 @@ export class FieldIndex {
   private constructor(
     private readonly buf: Buffer,
     /** UIDs in ascending order (as saved) and where each entry starts. */
-    private readonly uids: Float64Array,
+    private readonly uids: Uint32Array,
     private readonly at: Float64Array,
   ) {}
 
@@ -51,7 +52,7 @@ export class FieldIndex {
     const { buf, at: start } = file;
     let n = 0;
     for (let p = start; p + 12 <= buf.length; p += 12 + buf.readUInt32LE(p + 8)) n++;
-    const uids = new Float64Array(n);
+    const uids = new Uint32Array(n);
     const at = new Float64Array(n);
     let p = start;
     for (let k = 0; k < n; k++) {
@@ -67,19 +68,10 @@ export class FieldIndex {
 
   /** The field lines of `uid` when kept for a header of `headerSize` bytes (a view of the index; do not modify). */
   get(uid: number, headerSize: number): Buffer | undefined {
-    const u = this.uids;
-    let lo = 0;
-    let hi = u.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (u[mid] < uid) lo = mid + 1;
-      else if (u[mid] > uid) hi = mid - 1;
-      else {
-        const p = this.at[mid];
-        if (this.buf.readUInt32LE(p + 4) !== headerSize) return undefined;
-        return this.buf.subarray(p + 12, p + 12 + this.buf.readUInt32LE(p + 8));
-      }
-    }
-    return undefined;
+    const k = sortedIndexOf(this.uids, this.uids.length, uid);
+    if (k < 0) return undefined;
+    const p = this.at[k];
+    if (this.buf.readUInt32LE(p + 4) !== headerSize) return undefined;
+    return this.buf.subarray(p + 12, p + 12 + this.buf.readUInt32LE(p + 8));
   }
 }

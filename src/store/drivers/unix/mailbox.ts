@@ -963,10 +963,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       if (this.changedOnDisk()) this.fullScan(false);
       const changed = new Set<number>();
       for (const r of stores) for (const uid of this.setFlags(r.uids, r.op, r.flags)) changed.add(uid);
-      const t = this.t;
-      const wanted = new Set(expunge);
-      gone = [];
-      for (let i = 0; i < t.length; i++) if (t.sys[i] & DELETED && wanted.has(t.uid[i])) gone.push(t.uid[i]);
+      gone = this.deletedUids(new Set(expunge));
       this.claimRecent();
       if (gone.length) await this.rewrite(new Set(gone));
       else if (changed.size || this.needsWrite()) {
@@ -986,20 +983,24 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     if (!this.pseudoMatches() && this.pseudo) return false;
     const t = this.t;
     const rows = new Int32Array(uids.length);
+    const widths = new Int32Array(uids.length);
+    const writing = new Uint8Array(t.length);
     let total = 0;
     for (let k = 0; k < uids.length; k++) {
       const i = t.find(uids[k]);
       // The block must be one contiguous run (one range) ending at the header's end.
       if (i < 0 || !t.privIsOneRun(i) || t.privB[i] !== t.hdrEnd[i]) return false;
       rows[k] = i;
-      total += t.privB[i] - t.privA[i];
+      widths[k] = t.privB[i] - t.privA[i];
+      writing[i] = 1;
+      total += widths[k];
     }
     const out = Buffer.allocUnsafe(total);
     const values: Array<BlockValues | undefined> = new Array(uids.length);
     let o = 0;
     for (let k = 0; k < rows.length; k++) {
       const i = rows[k];
-      const width = t.privB[i] - t.privA[i];
+      const width = widths[k];
       const v = i === 0 && !this.pseudo ? undefined : this.blockValues(i);
       const text = v ? statusBlock(v.flags, t.uid[i], undefined, width) : this.blockFor(i, i === 0, width);
       if (text === undefined) return false;
@@ -1007,14 +1008,11 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       o += width;
       values[k] = v;
     }
-    const writing = new Set(uids);
-    for (let i = 0; i < t.length; i++) if (!writing.has(t.uid[i]) && !this.blockMatches(i, i === 0)) return false;
+    for (let i = 0; i < t.length; i++) if (!writing[i] && !this.blockMatches(i, i === 0)) return false;
     o = 0;
     for (let k = 0; k < rows.length; k++) {
-      const i = rows[k];
-      const width = t.privB[i] - t.privA[i];
-      writeSync(this.fd, out, o, width, t.privA[i]);
-      o += width;
+      writeSync(this.fd, out, o, widths[k], t.privA[rows[k]]);
+      o += widths[k];
     }
     // Only flags changed (every other block matched, nothing moved): synced
     // before the reply only under mail-fsync = always.
@@ -1026,7 +1024,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     for (let k = 0; k < rows.length && ok; k++) {
       const i = rows[k];
       const a = t.privA[i];
-      const width = t.privB[i] - a;
+      const width = widths[k];
       const v = values[k];
       if (v) t.setBlockRun(i, a, a + width, v.status, v.xstatus, v.xkeywords, t.uid[i]);
       else {
@@ -1049,11 +1047,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   private blockValues(i: number): BlockValues {
     const t = this.t;
     const key = (t.sys[i] & (SYSTEM_BITS | OLD)) * 0x100000000 + t.kw[i];
-    if (this.valuesMemo.kw !== this.kw) {
-      // a new keyword list (keywordsChanged() clears it when the list itself changes)
-      this.valuesMemo.kw = this.kw;
-      this.valuesMemo.known.clear();
-    }
+    // (keywordsChanged() empties it whenever the keyword list changes)
     let v = this.valuesMemo.known.get(key);
     if (!v) {
       const flags = this.statusAt(i);
@@ -1063,17 +1057,22 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     }
     return v;
   }
-  private readonly valuesMemo: { kw?: string[]; known: Map<number, BlockValues> } = { known: new Map() };
+  private readonly valuesMemo: { known: Map<number, BlockValues> } = { known: new Map() };
+
+  /** The UIDs of the \Deleted messages (only those in `among` when given), in mailbox order. */
+  private deletedUids(among?: Set<number>): number[] {
+    const t = this.t;
+    const out: number[] = [];
+    for (let i = 0; i < t.length; i++) if (t.sys[i] & DELETED && (!among || among.has(t.uid[i]))) out.push(t.uid[i]);
+    return out;
+  }
 
   async expunge(uids?: number[]): Promise<number[]> {
     this.requireWritable();
     let gone: number[] = [];
     await this.withLock(true, async () => {
       if (this.changedOnDisk()) this.fullScan(false);
-      const set = uids ? new Set(uids) : undefined;
-      const t = this.t;
-      gone = [];
-      for (let i = 0; i < t.length; i++) if (t.sys[i] & DELETED && (!set || set.has(t.uid[i]))) gone.push(t.uid[i]);
+      gone = this.deletedUids(uids ? new Set(uids) : undefined);
       if (!gone.length) return;
       this.claimRecent();
       await this.rewrite(new Set(gone));

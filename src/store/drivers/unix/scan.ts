@@ -70,11 +70,15 @@ function headerName(line: Buffer): string | undefined {
 /** A message whose kept lines would pass this many bytes keeps none (its header is read instead). */
 const FIELDS_CAP = 16384;
 
+/** First letters (lower case) and the name lengths of INDEXED_FIELDS: most lines are ruled out without a string. */
+const FIELD_FIRST = new Set([...INDEXED_FIELDS].map((n) => n.charCodeAt(0)));
+const FIELD_MIN = Math.min(...[...INDEXED_FIELDS].map((n) => n.length));
+const FIELD_MAX = Math.max(...[...INDEXED_FIELDS].map((n) => n.length));
+
 function indexedField(line: Buffer): boolean {
-  const c = line[0] | 0x20;
-  if (c !== 0x66 && c !== 0x74 && c !== 0x63 && c !== 0x62 && c !== 0x73 && c !== 0x64) return false; // f t c b s d
+  if (!FIELD_FIRST.has(line[0] | 0x20)) return false;
   const colon = line.indexOf(0x3a);
-  if (colon < 2 || colon > 7) return false;
+  if (colon < FIELD_MIN || colon > FIELD_MAX) return false;
   return INDEXED_FIELDS.has(line.toString('latin1', 0, colon).toLowerCase()); // what SEARCH FROM … SUBJECT, SENT* read
 }
 

@@ -1,9 +1,10 @@
 /**
  * The messages of an open traditional mailbox, one typed array per field
  * (a column) instead of one object per message. A message costs about 75
- * bytes here (120 while offsets were 64-bit); as JavaScript objects (offsets, status strings, a flag set,
- * a Date) it cost over 1 KB, and opening a 50,000-message mailbox meant
- * making, promoting and later collecting 150,000 objects. Columns are also
+ * bytes here (120 while offsets were 64-bit); as JavaScript objects
+ * (offsets, status strings, a flag set, a Date) it cost over 1 KB, and
+ * opening a 50,000-message mailbox meant making, promoting and later
+ * collecting 150,000 objects. Columns are also
  * what the scan cache stores, so a cached scan is read with a few copies.
  *
  * Rows are in file order (which is ascending UID order once UIDs are
@@ -134,16 +135,15 @@ export class MessageTable {
     for (const name of NARROWABLE) {
       const from = cols[name];
       const a = new Float64Array(this.cap);
-      for (let i = 0; i < this.length; i++) a[i] = from[i];
-      if (name === 'privA' || name === 'privB') for (let i = 0; i < this.length; i++) if (from[i] === NONE) a[i] = NaN;
+      const priv = name === 'privA' || name === 'privB';
+      for (let i = 0; i < this.length; i++) a[i] = priv && from[i] === NONE ? NaN : from[i];
       cols[name] = a;
     }
     this.narrow = false;
   }
-  /** Room in the columns for these values (widening when one does not fit 32 bits). */
-  private fits(...values: number[]): void {
-    if (!this.narrow) return;
-    for (const v of values) if (v > NARROW_MAX) return this.widen();
+  /** Room in the columns for a value this large (widening when it does not fit 32 bits); callers pass the largest of theirs. */
+  private fits(max: number): void {
+    if (this.narrow && max > NARROW_MAX) this.widen();
   }
   /** Store a private-range bound: NaN (none) as NONE in a narrow column. */
   private setPriv(col: 'privA' | 'privB', i: number, v: number): void {
@@ -157,7 +157,7 @@ export class MessageTable {
 
   /** Row j's place in the file after a rewrite wrote it at `at` (the rest of the row is copied or set apart). */
   setPlace(j: number, at: number, hdrStart: number, hdrEnd: number, bodyStart: number, end: number): void {
-    this.fits(at, hdrStart, hdrEnd, bodyStart, end + 1);
+    this.fits(Math.max(at, hdrStart, hdrEnd, bodyStart, end + 1));
     this.start[j] = at;
     this.hdrStart[j] = hdrStart;
     this.hdrEnd[j] = hdrEnd;
@@ -191,7 +191,7 @@ export class MessageTable {
   /** Add a scanned message as the last row. */
   push(r: ScannedMessage): void {
     this.grow(this.length + 1);
-    this.fits(r.start, r.hdrStart, r.hdrEnd, r.bodyStart, r.end, r.next, r.size, r.headerSize);
+    this.fits(Math.max(r.start, r.hdrStart, r.hdrEnd, r.bodyStart, r.end, r.next, r.size, r.headerSize));
     const i = this.length++;
     this.start[i] = r.start;
     this.hdrStart[i] = r.hdrStart;
@@ -217,7 +217,7 @@ export class MessageTable {
   copyRow(src: MessageTable, i: number): void {
     this.grow(this.length + 1);
     const j = this.length++;
-    if (this.narrow && !src.narrow) this.fits(src.start[i], src.hdrStart[i], src.hdrEnd[i], src.bodyStart[i], src.end[i], src.next[i], src.size[i], src.headerSize[i], src.privA[i] || 0, src.privB[i] || 0);
+    if (this.narrow && !src.narrow) this.fits(Math.max(src.start[i], src.hdrStart[i], src.hdrEnd[i], src.bodyStart[i], src.end[i], src.next[i], src.size[i], src.headerSize[i], src.privA[i] || 0, src.privB[i] || 0));
     const to = this.cols;
     const from = src.cols;
     for (const [name] of COLUMNS) to[name][j] = from[name][i];
@@ -241,7 +241,7 @@ export class MessageTable {
 
   /** Set the private-header ranges and values of row i (from a scan, or from a status block just written). */
   setBlock(i: number, r: Pick<ScannedMessage, 'priv' | 'status' | 'xstatus' | 'xkeywords' | 'xuid' | 'ximapbase'>): void {
-    if (r.priv.length) this.fits(r.priv[0], r.priv[1]);
+    if (r.priv.length) this.fits(Math.max(r.priv[0], r.priv[1]));
     this.setPriv('privA', i, r.priv.length ? r.priv[0] : NaN);
     this.setPriv('privB', i, r.priv.length ? r.priv[1] : NaN);
     if (r.priv.length > 2) this.more.set(i, r.priv.slice());
@@ -256,7 +256,7 @@ export class MessageTable {
 
   /** setBlock for a block that is the one run [a, b) stating these values (what parsing it finds). */
   setBlockRun(i: number, a: number, b: number, status: string, xstatus: string, xkeywords: string, xuid: number): void {
-    this.fits(a, b);
+    this.fits(Math.max(a, b));
     this.privA[i] = a;
     this.privB[i] = b;
     this.more.delete(i);
@@ -329,17 +329,7 @@ export class MessageTable {
 
   /** Row index of a UID (rows in ascending UID order), or -1. */
   find(uid: number): number {
-    let lo = 0;
-    let hi = this.length - 1;
-    const u = this.uid;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const v = u[mid];
-      if (v === uid) return mid;
-      if (v < uid) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    return sortedIndexOf(this.uid, this.length, uid);
   }
 
   /** The table as bytes and a small description, for the scan cache. */
@@ -395,4 +385,18 @@ export class MessageTable {
     for (const [i, r] of img.more) if (i < n) t.more.set(i, r);
     return t;
   }
+}
+
+/** Index of `v` in the ascending a[0, n), or -1 (binary search). */
+export function sortedIndexOf(a: Uint32Array, n: number, v: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[mid];
+    if (x === v) return mid;
+    if (x < v) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
