@@ -41,7 +41,8 @@ export class ImapSession {
   store?: Store;
   mailbox?: Mailbox;
   /** UIDs in sequence order, as the client knows them. */
-  view: number[] = [];
+  /** The UIDs this session knows, in sequence order (ascending). */
+  view: Uint32Array = new Uint32Array(0);
   /** Recent count last reported. */
   reportedRecent = 0;
   /** Flags last reported for the selected mailbox (FLAGS response). */
@@ -452,7 +453,7 @@ export class ImapSession {
   async deselect(expunge: boolean): Promise<void> {
     const mb = this.mailbox;
     this.mailbox = undefined;
-    this.view = [];
+    this.view = new Uint32Array(0);
     this.state = 'auth';
     if (mb) await mb.close({ expunge: expunge && !mb.readOnly });
   }
@@ -507,11 +508,13 @@ export class ImapSession {
       await this.untagged(`FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft${kw.map((k) => ' ' + k).join('')})`);
       if (!mb.readOnly) await this.untagged(`OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft${kw.map((k) => ' ' + k).join('')}${mb.canCreateKeywords() ? ' \\*' : ''})] Permanent flags`);
     }
-    const now = mb.uids();
     // The same count and the same last UID: nothing came or went (UIDs only
-    // grow), so no sets of 50,000 UIDs are built for every command.
-    const unchanged = now.length === this.view.length && (now.length === 0 || now[now.length - 1] === this.view[this.view.length - 1]);
-    const current = unchanged ? undefined : new Set(now);
+    // grow), so no UIDs are copied and no sets of 50,000 are built for
+    // every command.
+    const ext = mb.extent();
+    const unchanged = ext.count === this.view.length && (ext.count === 0 || ext.lastUid === this.view[this.view.length - 1]);
+    const now = unchanged ? undefined : mb.uids();
+    const current = now && new Set(now);
     if (allowExpunge && current) {
       // Report every UID in our view that no longer exists (ours or others'
       // expunges), from the last so each number is still right when sent;
@@ -531,14 +534,17 @@ export class ImapSession {
     }
     // New messages: everything in the mailbox with a UID above our last.
     let added = 0;
-    if (current) {
+    if (now) {
+      // UIDs only grow: the new ones are those above our last, at the end.
       const last = this.view.length ? this.view[this.view.length - 1] : 0;
-      const known = new Set(this.view);
-      for (const uid of now) {
-        if (!known.has(uid) && uid > last) {
-          this.view.push(uid);
-          added++;
-        }
+      let from = now.length;
+      while (from > 0 && now[from - 1] > last) from--;
+      added = now.length - from;
+      if (added) {
+        const v = new Uint32Array(this.view.length + added);
+        v.set(this.view);
+        v.set(now.subarray(from), this.view.length);
+        this.view = v;
       }
     }
     const recent = mb.recentCount();

@@ -718,6 +718,9 @@ class SnarfingMailbox implements Mailbox {
   uids() {
     return this.inner.uids();
   }
+  extent() {
+    return this.inner.extent();
+  }
   recentCount() {
     return this.inner.recentCount();
   }

@@ -120,8 +120,10 @@ export interface Mailbox {
    * wanted, uids(), recentCount() and firstUnseen() are far cheaper.
    */
   messages(): readonly MessageInfo[];
-  /** The UIDs of the current messages, ascending. */
-  uids(): number[];
+  /** The UIDs of the current messages, ascending (a copy: 4 bytes a message, made with one memcpy by the unix driver). */
+  uids(): Uint32Array;
+  /** How many messages there are and the highest UID (0 when empty): what a session checks after every command, without copying the UIDs. */
+  extent(): { count: number; lastUid: number };
   /** How many messages are \Recent for this session. */
   recentCount(): number;
   /** Index (0-based, mailbox order) of the first message without \Seen, or -1. */

@@ -56,8 +56,12 @@ export abstract class BaseMailbox<M extends { info: MessageInfo }> implements Ma
   messages(): readonly MessageInfo[] {
     return this.msgs.map((m) => m.info);
   }
-  uids(): number[] {
-    return this.msgs.map((m) => m.info.uid);
+  uids(): Uint32Array {
+    return Uint32Array.from(this.msgs, (m) => m.info.uid);
+  }
+  extent(): { count: number; lastUid: number } {
+    const n = this.msgs.length;
+    return { count: n, lastUid: n ? this.msgs[n - 1].info.uid : 0 };
   }
   recentCount(): number {
     let n = 0;

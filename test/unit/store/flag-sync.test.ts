@@ -9,16 +9,23 @@ import type { Driver } from '../../../src/store/driver.js';
 import { Config } from '../../../src/config/index.js';
 import { LocalStore } from '../../../src/store/store.js';
 import { driverContext, noLog } from '../../helpers/drivers.js';
+import { setScanCacheDir } from '../../../src/store/drivers/unix/cache.js';
 
 // mail-fsync: every fsync and fdatasync the drivers make is counted here.
-const syncs = vi.hoisted(() => ({ n: 0 }));
+// (And, for the scan cache, which file each was and each rename.)
+const syncs = vi.hoisted(() => ({ n: 0, log: [] as string[] }));
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
   return {
     ...real,
     fsyncSync: (fd: number) => {
       syncs.n++;
+      syncs.log.push(`sync ${real.readlinkSync(`/proc/self/fd/${fd}`)}`);
       real.fsyncSync(fd);
+    },
+    renameSync: (from: string, to: string) => {
+      syncs.log.push(`rename ${from} ${to}`);
+      real.renameSync(from, to);
     },
     fdatasyncSync: (fd: number) => {
       syncs.n++;
@@ -93,5 +100,28 @@ describe('mail-fsync in the configuration', () => {
     c.setText('mail-fsync', 'always', 'test');
     expect(new LocalStore({ identity: id, config: c, log: noLog, hostname: 'h' }).driverContext().syncFlags).toBe(true);
     expect(() => c.setText('mail-fsync', 'never', 'test')).toThrow(/mail-fsync/);
+  });
+});
+
+describe('the scan cache (unix)', () => {
+  it('is synced before it takes its name; the header-field index (checked entry by entry when used) is not', async () => {
+    setScanCacheDir(join(dir, 'cache'));
+    try {
+      const ctx = driverContext(dir);
+      const path = join(dir, 'box');
+      fs.writeFileSync(path, 'From a@b Mon Jan  2 03:04:05 2023\nSubject: x\n\nbody\n\n'.repeat(3));
+      syncs.log = [];
+      const mb = await unixDriver.open(path, 'box', ctx, {});
+      await mb.close();
+      const scanRename = syncs.log.findIndex((l) => /^rename \S+\.tmp \S+\.scan$/.test(l));
+      const fieldsRename = syncs.log.findIndex((l) => /^rename \S+\.tmp \S+\.fields$/.test(l));
+      expect(scanRename).toBeGreaterThan(0);
+      expect(fieldsRename).toBeGreaterThanOrEqual(0);
+      const tmpOf = (i: number) => syncs.log[i].split(' ')[1];
+      expect(syncs.log.slice(0, scanRename)).toContain(`sync ${tmpOf(scanRename)}`);
+      expect(syncs.log).not.toContain(`sync ${tmpOf(fieldsRename)}`);
+    } finally {
+      setScanCacheDir(undefined);
+    }
   });
 });

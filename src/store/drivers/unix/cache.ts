@@ -4,13 +4,17 @@
  * result of a scan is kept in the user's own cache directory, keyed by the
  * file's device, inode, size, mtime and ctime (ctime changes with every
  * write and cannot be set back), and used instead of a scan while all of
- * them are unchanged. A stale or damaged entry is simply ignored.
+ * them are unchanged. A stale entry is simply ignored; an entry is synced
+ * to disk before it takes its name, so a crash cannot leave a torn one
+ * (its columns are used as they lie, not checked row by row: table.ts
+ * fromImage).
  */
-import { openSync, closeSync, readFileSync, readSync, renameSync, mkdirSync, unlinkSync, constants } from 'node:fs';
+import { openSync, closeSync, readFileSync, readSync, renameSync, mkdirSync, unlinkSync, fsyncSync, constants } from 'node:fs';
 import { writevFully } from '../../io.js';
 import { join } from 'node:path';
 import type { ScannedMessage } from './scan.js';
 import { MessageTable, type TableImage } from './table.js';
+import { deriveForCache } from './derive.js';
 
 const VERSION = 6; // 3: binary numbers and a string table; 4: private ranges joined, no From lines; 5: the message table's columns; 6: 32-bit offsets, sizes and UIDs
 let cacheDir: string | undefined;
@@ -46,6 +50,12 @@ const keyText = (k: FileKey) => `${VERSION} ${k.dev} ${k.ino} ${k.size} ${k.mtim
 export interface CachedScan {
   table: MessageTable;
   pseudo: ScannedMessage | undefined;
+  /**
+   * Present when the table's uid, sys and kw columns hold what a first open
+   * derives from the stored values (derive.ts), with the UIDLAST that gives
+   * and whether every message is old and numbered in the file.
+   */
+  derived?: { uidLast: number; clean: boolean };
 }
 
 /**
@@ -86,12 +96,13 @@ export function cacheFileKey(name: string): string | undefined {
 
 /**
  * Write a file of the cache directory: `key` as its first line, then
- * `parts`, under a temporary name renamed into place. No fsync: an entry
- * torn by a crash fails its checks and is ignored. False when it could not
- * be written (a cache that cannot be written is no cache).
+ * `parts`, under a temporary name renamed into place once synced (the
+ * rename is then never seen before the bytes, whatever the file system
+ * does in a crash). False when it could not be written (a cache that
+ * cannot be written is no cache).
  */
 export function writeCacheFile(name: string, key: string, parts: readonly Buffer[]): boolean {
-  const staged = stageCacheFile(name, key, parts);
+  const staged = stageCacheFile(name, key, parts, true);
   return !!staged && staged.commit();
 }
 
@@ -101,8 +112,13 @@ export interface StagedFile {
   discard(): void;
 }
 
-/** writeCacheFile in two steps: the bytes now, the rename when the caller knows they hold. */
-export function stageCacheFile(name: string, key: string, parts: readonly Buffer[]): StagedFile | undefined {
+/**
+ * writeCacheFile in two steps: the bytes now, the rename when the caller
+ * knows they hold. Synced only when `durable`: a file whose every entry is
+ * checked against the mailbox when used (the header-field index) needs no
+ * sync, a torn entry failing its check.
+ */
+export function stageCacheFile(name: string, key: string, parts: readonly Buffer[], durable = false): StagedFile | undefined {
   if (!cacheDir) return undefined;
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
@@ -111,6 +127,7 @@ export function stageCacheFile(name: string, key: string, parts: readonly Buffer
     const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
     try {
       writevFully(fd, [Buffer.from(`${key}\n`, 'latin1'), ...parts], 0);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -159,7 +176,9 @@ export function loadScan(k: FileKey): CachedScan | undefined {
     if (!table) return undefined;
     const pseudo = d.pseudo ?? undefined;
     if (pseudo && pseudo.date === null) pseudo.date = NaN; // JSON has no NaN
-    return { table, pseudo };
+    const dv = (d as { derived?: { uidLast?: unknown; clean?: unknown } }).derived;
+    const derived = dv && Number.isInteger(dv.uidLast) && typeof dv.clean === 'boolean' ? { uidLast: dv.uidLast as number, clean: dv.clean } : undefined;
+    return { table, pseudo, derived };
   } catch {
     return undefined;
   }
@@ -169,8 +188,20 @@ export function loadScan(k: FileKey): CachedScan | undefined {
 export function saveScan(k: FileKey, table: MessageTable, pseudo: ScannedMessage | undefined): void {
   if (!cacheDir) return;
   const img = table.image();
+  // The UID, flag and keyword columns as a first open derives them (this
+  // session's own \Recent bits are not the next one's), so that the next
+  // open can skip that pass.
+  const dv = deriveForCache(table, pseudo);
+  if (dv) {
+    const as = { uid: dv.uid, sys: dv.sys, kw: dv.kw } as const;
+    for (const c of img.columns) {
+      const a = as[c.name as keyof typeof as];
+      if (a) c.bytes = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    }
+  }
+  const derived = dv && { uidLast: dv.uidLast, clean: dv.clean };
   const key = `${keyText(k)}\n`;
-  let json = Buffer.from(JSON.stringify({ ...img, pseudo: pseudo ?? null, columns: img.columns.map((c) => ({ name: c.name, length: c.bytes.length })) }), 'utf8');
+  let json = Buffer.from(JSON.stringify({ ...img, pseudo: pseudo ?? null, derived, columns: img.columns.map((c) => ({ name: c.name, length: c.bytes.length })) }), 'utf8');
   // Spaces after the JSON put the columns at a multiple of 8 bytes: read
   // back, they can be used where they lie (table.ts fromImage).
   const pad = (8 - ((key.length + 4 + json.length) % 8)) % 8;

@@ -15,10 +15,11 @@ import { scanMailbox, scanTable, addRange, type ScannedMessage, type FieldRecord
 import { pseudoMessage, statusBlock, appendBlock, pad10, statusLetters, xstatusLetters, type StatusFlags } from './format.js';
 import { formatFromLine, localZone } from './fromline.js';
 import { beginAppend, beginJournal, recoverJournal } from '../../journal.js';
-import { loadScan, saveScan, scanCacheOn } from './cache.js';
+import { loadScan, saveScan, scanCacheOn, type CachedScan } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
 import { prepareForMbox, mboxParts, dropCRs } from './convert.js';
 import { FieldIndex, stageFields } from './fields.js';
+import { assignUids, deriveFlags, parseImapHeader, storedMeta } from './derive.js';
 import type { StagedFile } from './cache.js';
 
 export { MAX_KEYWORDS };
@@ -56,39 +57,6 @@ interface Snapshot {
   mtimeNs?: bigint;
 }
 
-/** The mailbox data a scan found: in the pseudo-message, else in the first message's X-IMAPbase. */
-function storedMeta(t: MessageTable, pseudo: ScannedMessage | undefined): ReturnType<typeof parseImapHeader> {
-  return pseudo ? parseImapHeader(pseudo.ximap) : t.length ? parseImapHeader(t.headImapBase) : undefined;
-}
-
-function parseImapHeader(v: string | undefined): { uidValidity: number; uidLast: number; keywords: string[] } | undefined {
-  if (!v) return undefined;
-  const parts = v.trim().split(/\s+/);
-  const uv = Number(parts[0]);
-  const ul = Number(parts[1]);
-  if (!Number.isInteger(uv) || uv <= 0 || !Number.isInteger(ul) || ul < 0) return undefined;
-  return { uidValidity: uv, uidLast: ul, keywords: parts.slice(2).filter(Boolean).slice(0, MAX_KEYWORDS) };
-}
-
-/** Flag bits (sys, without RECENT) and keyword mask from stored Status, X-Status and X-Keywords values. */
-function bitsFromStatus(status: string | undefined, xstatus: string | undefined, xkeywords: string | undefined, keywordList: string[]): { sys: number; kw: number } {
-  const letters = (status ?? '') + (xstatus ?? '');
-  let sys = 0;
-  if (letters.includes('R')) sys |= SEEN;
-  if (letters.includes('D')) sys |= DELETED;
-  if (letters.includes('F')) sys |= FLAGGED;
-  if (letters.includes('A')) sys |= ANSWERED;
-  if (letters.includes('T')) sys |= DRAFT;
-  if (letters.includes('O')) sys |= OLD;
-  let kw = 0;
-  if (xkeywords)
-    for (const k of xkeywords.split(/\s+/)) {
-      const i = k ? keywordList.indexOf(k) : -1;
-      if (i >= 0) kw |= 1 << i;
-    }
-  return { sys, kw: kw >>> 0 };
-}
-
 function toStatus(flags: Set<string>, old: boolean, keywordList: string[]): StatusFlags {
   return {
     seen: flags.has('\\Seen'),
@@ -118,6 +86,8 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   private unsubscribeKod: (() => void) | undefined;
   /** Key of the file state whose scan came from the cache (nothing to save at close then). */
   private cachedAt: string | undefined;
+  /** The cached scan of the first open says every message is old and has its UID in the file (what needsWrite would look through). */
+  private cleanAtOpen = false;
 
   private constructor(
     readonly path: string,
@@ -135,12 +105,12 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     for (let i = 0; i < out.length; i++) out[i] = this.infoAt(i);
     return out;
   }
-  override uids(): number[] {
+  override uids(): Uint32Array {
+    return this.t.uid.slice(0, this.t.length);
+  }
+  override extent(): { count: number; lastUid: number } {
     const n = this.t.length;
-    const u = this.t.uid;
-    const out: number[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = u[i];
-    return out;
+    return { count: n, lastUid: n ? this.t.uid[n - 1] : 0 };
   }
   override recentCount(): number {
     let n = 0;
@@ -225,7 +195,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       this.fullScan(true);
     });
     try {
-      if (!this.readOnly && this.needsWrite()) await this.withLock(true, async () => this.rewriteDirty());
+      if (!this.readOnly && this.needsWrite(this.cleanAtOpen)) await this.withLock(true, async () => this.rewriteDirty());
     } catch (e) {
       this.stagedFields?.discard();
       this.stagedFields = undefined;
@@ -309,7 +279,10 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     // The first scan of a file in a process keeps the lines of the indexed
     // header fields (fields.ts) once UIDs are known; later scans do not.
     let fields: FieldRecords | undefined;
-    if (cached) ({ table: t, pseudo } = cached);
+    // A cached scan may carry what this pass derives (UIDs, flags), made by
+    // the same functions from the same values when it was saved.
+    let derived: CachedScan['derived'];
+    if (cached) ({ table: t, pseudo, derived } = cached);
     else {
       ({ table: t, fields } = scanTable(this.fd, 0, snap.size, { fields: initial && scanCacheOn() }));
       if (t.length && t.headImap && parseImapHeader(t.headImap)) {
@@ -338,33 +311,25 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       this.uidLast = 0;
       assignedNew = true;
     }
-    // UIDs from X-UID while they ascend; otherwise new UIDVALIDITY and all renumbered.
     const n = t.length;
-    let prev = 0;
-    let renumber = false;
-    for (let i = 0; i < n; i++) {
-      let uid = meta ? t.xuid[i] : 0;
-      if (uid && uid <= prev) {
-        this.ctx.log.warning(`Message ${i + 1} UID ${uid} less than ${prev}`);
-        renumber = true;
-        break;
+    this.cleanAtOpen = false;
+    if (derived && initial && meta) {
+      this.uidLast = derived.uidLast;
+      this.cleanAtOpen = derived.clean;
+    } else {
+      // UIDs from X-UID while they ascend; otherwise new UIDVALIDITY and all renumbered.
+      const r = assignUids(t.xuid, n, !!meta, this.uidLast, t.uid);
+      if ('uidLast' in r) this.uidLast = r.uidLast;
+      else {
+        const why = r.renumber;
+        this.ctx.log.warning(why.order ? `Message ${why.row + 1} UID ${why.uid} less than ${why.prev}` : `UIDs of ${this.path} exhausted`);
+        this.uidValidity = Math.max(nowSec(), this.uidValidity + 1);
+        this.uidLast = 0;
+        for (let i = 0; i < n; i++) t.uid[i] = ++this.uidLast;
+        if (!initial) this.pending.uidValidityChanged = true;
       }
-      if (!uid) uid = ++this.uidLast;
-      else if (uid > this.uidLast) this.uidLast = uid;
-      if (uid > MAX_UID) {
-        // UIDs are 32-bit numbers: when they run out, a new UIDVALIDITY starts again at 1.
-        this.ctx.log.warning(`UIDs of ${this.path} exhausted`);
-        renumber = true;
-        break;
-      }
-      prev = uid;
-      t.uid[i] = uid;
-    }
-    if (renumber) {
-      this.uidValidity = Math.max(nowSec(), this.uidValidity + 1);
-      this.uidLast = 0;
-      for (let i = 0; i < n; i++) t.uid[i] = ++this.uidLast;
-      if (!initial) this.pending.uidValidityChanged = true;
+      // Flags from the stored status values; a message without O is \Recent.
+      deriveFlags(t, this.kw, t.sys, t.kw);
     }
     if (fields && fields.at.length === n) {
       // The records follow the rows in order (a pseudo-message's is skipped).
@@ -380,38 +345,18 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       this.stagedFields?.discard();
       this.stagedFields = stageFields(snap.dev ?? 0, snap.ino, this.uidValidity, first < 0 ? Buffer.alloc(0) : fields.buf.subarray(first, fields.len));
     }
-    // Flags from the stored status values (few distinct ones: worked out once
-    // each, and neighbours mostly share them). Recency: a message without O
-    // is new; a read-write session claims it (writes O). After a first open,
-    // what changed against the messages known before goes to the session.
     this.t = t;
-    const bits = new Map<string, { sys: number; kw: number }>();
-    let b = { sys: 0, kw: 0 };
-    let ls = -1;
-    let lx = -1;
-    let lk = -1;
-    for (let i = 0; i < n; i++) {
-      const s = t.status[i];
-      const x = t.xstatus[i];
-      const k = t.xkeywords[i];
-      if (s !== ls || x !== lx || k !== lk) {
-        const key = `${s} ${x} ${k}`;
-        let found = bits.get(key);
-        if (!found) {
-          found = bitsFromStatus(t.str(s), t.str(x), t.str(k), this.kw);
-          bits.set(key, found);
+    // After a first open, what changed against the messages known before
+    // goes to the session; a message known before keeps its recency (a
+    // read-write session claims a new one: writes O).
+    if (!initial) {
+      for (let i = 0; i < n; i++) {
+        const j = old.length ? old.find(t.uid[i]) : -1;
+        if (j < 0) {
+          this.pending.added.push(this.infoAt(i));
+          continue;
         }
-        b = found;
-        ls = s;
-        lx = x;
-        lk = k;
-      }
-      const j = old.length ? old.find(t.uid[i]) : -1;
-      t.sys[i] = b.sys | ((j >= 0 ? (old.sys[j] & RECENT) !== 0 : (b.sys & OLD) === 0) ? RECENT : 0);
-      t.kw[i] = b.kw;
-      if (initial) continue;
-      if (j < 0) this.pending.added.push(this.infoAt(i));
-      else {
+        t.sys[i] = (t.sys[i] & ~RECENT) | (old.sys[j] & RECENT);
         const before = oldKw === this.kw ? this.flagSet(old.sys[j], old.kw[j]) : flagsFromBits(old.sys[j], old.kw[j], oldKw);
         if (!sameFlags(before, this.flagsAt(i))) this.pending.flagsChanged.push(t.uid[i]);
       }
@@ -420,12 +365,13 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     if (assignedNew && n) this.ctx.log.info(`Assigning new unique identifiers to all messages in ${this.path}`);
   }
 
-  /** Messages whose stored status does not match what a rewrite would write. */
-  private needsWrite(): boolean {
+  /** Messages whose stored status does not match what a rewrite would write; `rowsClean` when the rows are known to be old and numbered in the file. */
+  private needsWrite(rowsClean = false): boolean {
     if (this.readOnly) return false;
     const t = this.t;
     // The mailbox data, in the pseudo-message or the first message's X-IMAPbase.
     if (this.pseudo ? !this.headerCurrent(this.pseudo.ximap) : t.length > 0 && !this.headerCurrent(t.headImapBase)) return true;
+    if (rowsClean) return false;
     for (let i = 0; i < t.length; i++) {
       if (!(t.sys[i] & OLD) && !this.silent) return true; // claim \Recent
       if (t.xuid[i] !== t.uid[i]) return true;

@@ -374,11 +374,9 @@ export class MessageTable {
     t.strings = img.strings.slice();
     if (t.strings[0] !== '') return undefined;
     t.strings.forEach((s, i) => i && t.stringIds.set(s, i));
-    const ns = t.strings.length;
-    for (const c of ['status', 'xstatus', 'xkeywords'] as const) {
-      const a = t[c];
-      for (let i = 0; i < n; i++) if (a[i] >= ns) return undefined;
-    }
+    // The string columns are not checked row by row (a pass over every
+    // message of every open): str() reads an index beyond the table as
+    // no value, and the cache syncs its files before they take their name.
     t.headImap = img.headImap;
     t.headImapBase = img.headImapBase;
     t.headImapValueAt = img.headImapValueAt;

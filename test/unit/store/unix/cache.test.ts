@@ -96,4 +96,59 @@ describe('persistent scan cache of traditional mailboxes', () => {
     expect(rows(back!.table).slice(-1)).toEqual([{ ...recs[1], ximap: undefined, ximapbase: undefined, ximapValueAt: undefined }]);
     expect(loadScan({ ...key, ctimeNs: 6n })).toBeUndefined();
   });
+  it('keeps what an open derives (UIDs, flags, keywords, \\Recent) so a later open skips that pass, with the same result', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'uw-cache-'));
+    const path = join(dir, 'box');
+    // Mailbox data in the first message's X-IMAPbase; X-UIDs on most
+    // messages, none on the last three (delivered since: numbered above
+    // UIDLAST); some messages never
+    // seen (no O: \Recent); keywords, one of them not in the list.
+    const m = (i: number) =>
+      `From a${i}@example.com Mon Jan  2 03:04:05 2023\nSubject: m${i}\n` +
+      (i === 0 ? 'X-IMAPbase: 1672628645 0000000100 Work Home\n' : '') +
+      `Status: ${i % 4 === 1 ? '' : 'O'}${i % 3 ? 'R' : ''}\nX-Status: ${i % 5 ? '' : 'F'}${i % 7 ? '' : 'D'}\n` +
+      `X-Keywords: ${['', 'Work', 'Home Work', 'Other'][i % 4]}\n` +
+      (i >= 27 ? '' : `X-UID: ${i + 1}\n`) +
+      `\nbody ${i}\n\n`;
+    let s = '';
+    for (let i = 0; i < 30; i++) s += m(i);
+    writeFileSync(path, s, 'latin1');
+    const reference = await view(path);
+    expect(reference.msgs.some((x) => x.recent)).toBe(true);
+    expect(reference.msgs.some((x) => x.flags.includes('Work'))).toBe(true);
+    expect(reference.uidNext).toBe(104); // three messages without an X-UID: 101-103
+    setScanCacheDir(join(dir, 'c'));
+    expect(await view(path)).toEqual(reference); // scans, saves
+    const st = statSync(path, { bigint: true });
+    const key = { dev: Number(st.dev), ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+    const saved = loadScan(key)!;
+    // Not clean: messages without O to claim, UIDs not yet in the file.
+    expect(saved.derived).toEqual({ uidLast: 103, clean: false });
+    expect(await view(path)).toEqual(reference); // from the cache, derived columns as they are
+    // A read-write open from that entry still writes what is missing (the
+    // rows' state is not "clean"): afterwards every message is old and
+    // numbered in the file, and the next entry says so.
+    const rw = await unixDriver.open(path, 'box', ctx(), {});
+    expect(rw.recentCount()).toBe(reference.msgs.filter((x) => x.recent).length);
+    await rw.close();
+    const written = readFileSync(path, 'latin1');
+    expect(written.match(/^X-UID: /gm)?.length).toBe(30);
+    expect(written.match(/^Status: R?O$/gm)?.length).toBe(30);
+    setScanCacheDir(undefined);
+    const after = await view(path);
+    expect(after.msgs.every((x) => !x.recent)).toBe(true);
+    expect(after.msgs.map((x) => [x.uid, x.flags])).toEqual(reference.msgs.map((x) => [x.uid, x.flags]));
+    setScanCacheDir(join(dir, 'c'));
+    const st2 = statSync(path, { bigint: true });
+    expect(loadScan({ dev: Number(st2.dev), ino: Number(st2.ino), size: Number(st2.size), mtimeNs: st2.mtimeNs, ctimeNs: st2.ctimeNs })?.derived).toEqual({ uidLast: 103, clean: true });
+    expect(await view(path)).toEqual(after);
+    // A file whose UIDs must be renumbered (they do not ascend) gets no
+    // derived columns: the new UIDVALIDITY comes from the clock.
+    writeFileSync(path, m(0) + m(1).replace('X-UID: 2', 'X-UID: 9') + m(2), 'latin1');
+    await view(path);
+    const st3 = statSync(path, { bigint: true });
+    const third = loadScan({ dev: Number(st3.dev), ino: Number(st3.ino), size: Number(st3.size), mtimeNs: st3.mtimeNs, ctimeNs: st3.ctimeNs });
+    expect(third).toBeDefined();
+    expect(third!.derived).toBeUndefined();
+  });
 });

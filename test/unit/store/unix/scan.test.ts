@@ -215,7 +215,7 @@ describe('the header-field index after another program changed the file', () => 
       // Another program edits message 2's From (X-UID kept): the session rescans, and that entry no longer applies.
       writeFileSync(path, readFileSync(path, 'latin1').replace('From: Zoe2 <', 'From: Zoey2 <'), 'latin1');
       await mb.sync();
-      expect(mb.uids()).toEqual([1, 2, 3]);
+      expect([...mb.uids()]).toEqual([1, 2, 3]);
       expect(mb.readFields!(1)!.toString()).toContain('From: Zoe1 <z@example.com>\r\n');
       expect(mb.readFields!(2)).toBeUndefined();
       // A new UIDVALIDITY: nothing kept under the old one applies.
