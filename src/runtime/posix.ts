@@ -55,6 +55,8 @@ interface Libc {
   strerror: Fn;
   getppid: Fn;
   mallocTrim: Fn;
+  mmap: Fn;
+  munmap: Fn;
   passwdType: Fn;
   spwdType: Fn;
   flockType: Fn;
@@ -108,6 +110,8 @@ function loadLibc(): Libc {
     strerror: lib.func('const char *strerror(int errnum)'),
     getppid: lib.func('int getppid(void)'),
     mallocTrim: lib.func('int malloc_trim(size_t pad)'),
+    mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
+    munmap: lib.func('int munmap(void *addr, size_t length)'),
     passwdType,
     spwdType,
     flockType,
@@ -129,6 +133,46 @@ export function mallocTrim(): boolean {
     return false;
   }
 }
+
+/**
+ * The bytes of an open file, mapped copy-on-write (mmap(2), MAP_PRIVATE):
+ * nothing is copied or read ahead; pages come from the page cache as they
+ * are touched, shared with every other process mapping the same file,
+ * until this process writes one (then that page is its own). Unmapped once
+ * the ArrayBuffer has been collected. Undefined when it cannot be done
+ * here (no FFI, an empty file, mmap failing): read the file instead. The
+ * file must not be truncated while mapped (touching a page beyond its end
+ * is SIGBUS): map only files that are replaced by rename, never shortened.
+ */
+export function mapFile(fd: number, size: number): ArrayBuffer | undefined {
+  if (!(size > 0)) return undefined;
+  try {
+    const l = loadLibc();
+    const k = koffi();
+    const PROT_READ_WRITE = 0x3;
+    const MAP_PRIVATE = 0x02;
+    const p = l.mmap(null, size, PROT_READ_WRITE, MAP_PRIVATE, fd, 0);
+    if (p === null || k.address(p) === 0xffffffffffffffffn) return undefined; // MAP_FAILED
+    let ab: ArrayBuffer;
+    try {
+      ab = k.view(p, size) as ArrayBuffer;
+    } catch {
+      l.munmap(p, size);
+      return undefined;
+    }
+    unmapper.register(ab, { p, size });
+    return ab;
+  } catch {
+    return undefined;
+  }
+}
+const unmapper = new FinalizationRegistry<{ p: unknown; size: number }>(({ p, size }) => {
+  try {
+    loadLibc().munmap(p, size);
+  } catch {
+    /* the mapping stays until exit */
+  }
+});
 
 /** An Error carrying errno, like Node's own system errors. */
 export class PosixError extends Error {

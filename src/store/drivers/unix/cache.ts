@@ -9,7 +9,8 @@
  * (its columns are used as they lie, not checked row by row: table.ts
  * fromImage).
  */
-import { openSync, closeSync, readFileSync, readSync, renameSync, mkdirSync, unlinkSync, fsyncSync, constants } from 'node:fs';
+import { openSync, closeSync, readFileSync, readSync, renameSync, mkdirSync, unlinkSync, fsyncSync, fstatSync, constants } from 'node:fs';
+import { mapFile } from '../../../runtime/posix.js';
 import { writevFully } from '../../io.js';
 import { join } from 'node:path';
 import type { ScannedMessage } from './scan.js';
@@ -61,19 +62,32 @@ export interface CachedScan {
 /**
  * A file of the cache directory whose first line is `key`: its bytes and
  * where the line after the key starts; undefined when it is missing, not
- * readable or kept for another key.
+ * readable or kept for another key. With `map`, the bytes are the file
+ * mapped copy-on-write where that can be done (posix.ts mapFile): nothing
+ * read or copied, and pages shared by every session that maps the same
+ * entry (cache files are replaced by rename, never shortened in place).
  */
-export function readCacheFile(name: string, key: string): { buf: Buffer; at: number } | undefined {
+export function readCacheFile(name: string, key: string, map = false): { buf: Buffer; at: number } | undefined {
   if (!cacheDir) return undefined;
   let buf: Buffer;
   try {
-    buf = readFileSync(join(cacheDir, name));
+    buf = (map && mapped(join(cacheDir, name))) || readFileSync(join(cacheDir, name));
   } catch {
     return undefined;
   }
   const nl = buf.indexOf(10);
   if (nl < 0 || buf.toString('latin1', 0, nl) !== key) return undefined;
   return { buf, at: nl + 1 };
+}
+
+function mapped(path: string): Buffer | undefined {
+  const fd = openSync(path, constants.O_RDONLY);
+  try {
+    const ab = mapFile(fd, fstatSync(fd).size);
+    return ab && Buffer.from(ab);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The first line (key) of a file of the cache directory, read alone; undefined when there is none. */
@@ -157,7 +171,7 @@ export function stageCacheFile(name: string, key: string, parts: readonly Buffer
 
 /** The cached scan of a file in exactly this state, or undefined. */
 export function loadScan(k: FileKey): CachedScan | undefined {
-  const file = readCacheFile(nameFor(k), keyText(k));
+  const file = readCacheFile(nameFor(k), keyText(k), true);
   if (!file) return undefined;
   const { buf } = file;
   try {

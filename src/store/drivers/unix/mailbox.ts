@@ -84,10 +84,15 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   private snap: Snapshot = { size: 0, ino: 0, ctimeNs: 0n };
   private lockT: SessionLock | undefined;
   private unsubscribeKod: (() => void) | undefined;
-  /** Key of the file state whose scan came from the cache (nothing to save at close then). */
+  /** Key of the file state whose scan is in the cache (it came from there or was saved: nothing to save then). */
   private cachedAt: string | undefined;
-  /** The cached scan of the first open says every message is old and has its UID in the file (what needsWrite would look through). */
-  private cleanAtOpen = false;
+  /**
+   * Every message is old and has its UID in the file, known without looking
+   * (what needsWrite would look through): from a cached scan that says so,
+   * until the table is scanned or rewritten again. Flag changes keep it
+   * (they leave O and the UIDs alone).
+   */
+  private rowsClean = false;
 
   private constructor(
     readonly path: string,
@@ -195,7 +200,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       this.fullScan(true);
     });
     try {
-      if (!this.readOnly && this.needsWrite(this.cleanAtOpen)) await this.withLock(true, async () => this.rewriteDirty());
+      if (!this.readOnly && this.needsWrite()) await this.withLock(true, async () => this.rewriteDirty());
     } catch (e) {
       this.stagedFields?.discard();
       this.stagedFields = undefined;
@@ -210,6 +215,21 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     if (staged) {
       if (!this.needsUidWrite() && staged.commit()) this.fieldIndex = undefined;
       else staged.discard();
+    }
+    // The scan for the next session now, not only at close: a session that
+    // stays open, or is killed, would leave none, and every session opened
+    // meanwhile would scan the file again.
+    this.keepScan();
+  }
+  /** Leave the scan in the cache if the file is as we last saw it (not again when it is there already). */
+  private keepScan(): void {
+    try {
+      if (!this.changedOnDisk() && this.cachedAt !== keyText(this.snap)) {
+        saveScan(cacheKey(this.snap), this.t, this.pseudo);
+        this.cachedAt = keyText(this.snap);
+      }
+    } catch {
+      /* no cache */
     }
   }
   private stagedFields: StagedFile | undefined;
@@ -312,10 +332,10 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       assignedNew = true;
     }
     const n = t.length;
-    this.cleanAtOpen = false;
+    this.rowsClean = false;
     if (derived && initial && meta) {
       this.uidLast = derived.uidLast;
-      this.cleanAtOpen = derived.clean;
+      this.rowsClean = derived.clean;
     } else {
       // UIDs from X-UID while they ascend; otherwise new UIDVALIDITY and all renumbered.
       const r = assignUids(t.xuid, n, !!meta, this.uidLast, t.uid);
@@ -365,13 +385,13 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     if (assignedNew && n) this.ctx.log.info(`Assigning new unique identifiers to all messages in ${this.path}`);
   }
 
-  /** Messages whose stored status does not match what a rewrite would write; `rowsClean` when the rows are known to be old and numbered in the file. */
-  private needsWrite(rowsClean = false): boolean {
+  /** Messages whose stored status does not match what a rewrite would write. */
+  private needsWrite(): boolean {
     if (this.readOnly) return false;
     const t = this.t;
     // The mailbox data, in the pseudo-message or the first message's X-IMAPbase.
     if (this.pseudo ? !this.headerCurrent(this.pseudo.ximap) : t.length > 0 && !this.headerCurrent(t.headImapBase)) return true;
-    if (rowsClean) return false;
+    if (this.rowsClean) return false;
     for (let i = 0; i < t.length; i++) {
       if (!(t.sys[i] & OLD) && !this.silent) return true; // claim \Recent
       if (t.xuid[i] !== t.uid[i]) return true;
@@ -562,6 +582,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       return;
     }
     this.t = next;
+    this.rowsClean = false;
     this.pseudo = pseudo;
     this.snap = this.snapshot();
   }
@@ -1128,12 +1149,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
       }
     } finally {
       // Leave the scan for the next session if the file is as we last saw it.
-      try {
-        // (Not again when it came from the cache and nothing changed since.)
-        if (!this.changedOnDisk() && this.cachedAt !== keyText(this.snap)) saveScan(cacheKey(this.snap), this.t, this.pseudo);
-      } catch {
-        /* no cache */
-      }
+      this.keepScan();
       this.closed = true;
       this.releaseShared();
       this.unsubscribeKod?.();

@@ -151,4 +151,48 @@ describe('persistent scan cache of traditional mailboxes', () => {
     expect(third).toBeDefined();
     expect(third!.derived).toBeUndefined();
   });
+  it('is saved by the first open (a session that stays open leaves it too), mapped copy-on-write by the next, and a clean entry does not hide what mail delivered later needs', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'uw-cache-'));
+    const cache = join(dir, '.uwimap-cache');
+    const path = join(dir, 'box');
+    let s = '';
+    for (let i = 0; i < 20; i++) s += msg(i);
+    writeFileSync(path, s, 'latin1');
+    setScanCacheDir(cache);
+    const first = await unixDriver.open(path, 'box', ctx(), {}); // numbers and claims: rewrites
+    const st = statSync(path, { bigint: true });
+    const key = { dev: Number(st.dev), ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+    // Before any close: the entry of the file as the open left it, clean.
+    const entry = loadScan(key);
+    expect(entry?.derived).toEqual({ uidLast: 20, clean: true });
+    const entryFile = join(cache, readdirSync(cache).find((f) => f.endsWith('.scan'))!);
+    const bytes = readFileSync(entryFile);
+    // Mapped (Linux, through the FFI; elsewhere read), and private: what
+    // the session changes in its table never reaches the file.
+    if (process.platform === 'linux') expect(readFileSync('/proc/self/maps', 'latin1')).toContain(entryFile);
+    entry!.table.sys.fill(0x1f);
+    entry!.table.uid[0] = 999;
+    expect(readFileSync(entryFile).equals(bytes)).toBe(true);
+    // A second session opens from the entry while the first is still open.
+    const second = await unixDriver.open(path, 'box', ctx(), { readOnly: true });
+    expect([...second.uids()]).toEqual([...first.uids()]);
+    await second.close();
+    await first.close();
+    // Another program adds a message with its UID (X-UID and UIDLAST
+    // written, as a UW session's APPEND does) but unseen (no O) to a
+    // mailbox opened from a clean entry: the rescan sees it, and the
+    // session claims it in the file (the mailbox data being current, only
+    // the rows say so).
+    const third = await unixDriver.open(path, 'box', ctx(), {});
+    expect(third.recentCount()).toBe(0);
+    const before = readFileSync(path, 'latin1');
+    expect(before).toMatch(/^X-IMAPbase: \d+ 20$/m);
+    writeFileSync(path, before.replace(/^(X-IMAPbase: \d+) 20$/m, '$1 21') + msg(20).replace('\n\n', '\nX-UID: 21\n\n'), 'latin1');
+    const ch = await third.sync();
+    expect(ch.added.map((m) => [m.uid, m.recent])).toEqual([[21, true]]);
+    await third.close();
+    const text = readFileSync(path, 'latin1');
+    expect(text.match(/^X-UID: /gm)?.length).toBe(20 + 1);
+    expect(text.slice(text.lastIndexOf('From a20@')).match(/^Status: O$/m)).not.toBeNull();
+  });
 });
