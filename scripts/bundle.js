@@ -85,6 +85,10 @@ try {
     'm STATUS saved (MESSAGES UIDNEXT UNSEEN)',
     'n LIST "" "*"',
     'o CLOSE',
+    // INBOX again, unchanged since: opened from its scan cache (mapped, derived columns)
+    'o1 SELECT INBOX',
+    'o2 FETCH 1:* (FLAGS UID)',
+    'o3 CLOSE',
     'p LOGOUT',
   ];
   const runs = {

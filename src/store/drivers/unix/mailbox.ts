@@ -90,7 +90,8 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
    * Every message is old and has its UID in the file, known without looking
    * (what needsWrite would look through): from a cached scan that says so,
    * until the table is scanned or rewritten again. Flag changes keep it
-   * (they leave O and the UIDs alone).
+   * (they leave O, \Recent and the UIDs alone). No row is \Recent then
+   * (a message with O is not new): recentCount() needs no pass either.
    */
   private rowsClean = false;
 
@@ -118,6 +119,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     return { count: n, lastUid: n ? this.t.uid[n - 1] : 0 };
   }
   override recentCount(): number {
+    if (this.rowsClean) return 0; // every message old: none is new to anyone
     let n = 0;
     for (let i = 0; i < this.t.length; i++) if (this.t.sys[i] & RECENT) n++;
     return n;
