@@ -2,6 +2,10 @@
  * The POSIX calls Node lacks, through one small FFI bridge (koffi, which ships
  * prebuilt binaries in its npm package). Loaded lazily: a daemon that never
  * locks a file or reads the password database never maps libc through koffi.
+ * The calls every session makes — flock, fcntl locks, mmap, syslog,
+ * malloc_trim — go through a small addon of our own instead when the build
+ * made one (src/native/posixcalls.c; about 0.3 ms to load against koffi's
+ * 3–4 ms); koffi makes them where it did not.
  *
  * Node itself covers setuid/setgid/setgroups/initgroups/kill/fstat; this
  * module adds flock(2), fcntl(2) record locks, syslog(3), getpwnam(3)/
@@ -11,6 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -38,6 +43,39 @@ function nativeKoffi(): Koffi | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** build/posixcalls.node: each call returns 0 or a result, or -errno. */
+interface Addon {
+  flock(fd: number, op: number): number;
+  fcntlLock(fd: number, cmd: number, type: number): number;
+  mapPrivate(fd: number, size: number): ArrayBuffer | number;
+  openlog(ident: string, option: number, facility: number): number;
+  syslog(priority: number, message: string): number;
+  mallocTrim(): number;
+  strerror(errno: number): string;
+}
+let addonMod: Addon | null | undefined;
+/** The addon, when it was built (and not turned off by useAddon(false)). */
+function addon(): Addon | undefined {
+  if (addonMod === undefined) {
+    addonMod = null;
+    try {
+      const m = { exports: {} as Addon };
+      process.dlopen(m, fileURLToPath(new URL('../../build/posixcalls.node', import.meta.url)));
+      if (typeof m.exports.flock === 'function' && typeof m.exports.mapPrivate === 'function') addonMod = m.exports;
+    } catch {
+      /* not built here: koffi */
+    }
+  }
+  return addonMod ?? undefined;
+}
+/** Which way the calls go; `useAddon(false)` sends them through koffi (tests of both ways). */
+export function posixBackend(): 'addon' | 'koffi' {
+  return addon() ? 'addon' : 'koffi';
+}
+export function useAddon(on: boolean): void {
+  addonMod = on ? undefined : null;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -127,7 +165,9 @@ function loadLibc(): Libc {
  */
 export function mallocTrim(): boolean {
   try {
-    loadLibc().mallocTrim(0);
+    const a = addon();
+    if (a) a.mallocTrim();
+    else loadLibc().mallocTrim(0);
     return true;
   } catch {
     return false;
@@ -146,6 +186,11 @@ export function mallocTrim(): boolean {
  */
 export function mapFile(fd: number, size: number): ArrayBuffer | undefined {
   if (!(size > 0)) return undefined;
+  const a = addon();
+  if (a) {
+    const r = a.mapPrivate(fd, size);
+    return typeof r === 'number' ? undefined : r; // the addon unmaps it when collected
+  }
   try {
     const l = loadLibc();
     const k = koffi();
@@ -208,7 +253,8 @@ export const EACCES = 13;
 
 export function errnoText(errno: number): string {
   try {
-    return String(loadLibc().strerror(errno));
+    const a = addon();
+    return a ? a.strerror(errno) : String(loadLibc().strerror(errno));
   } catch {
     return `errno ${errno}`;
   }
@@ -230,6 +276,13 @@ export const LOCK_UN = 8;
  * the lock is busy; blocking requests run on koffi's worker thread.
  */
 export function flockSync(fd: number, op: number): boolean {
+  const a = addon();
+  if (a) {
+    const r = a.flock(fd, op); // EINTR retried there
+    if (r === 0) return true;
+    if (-r === EAGAIN && op & LOCK_NB) return false;
+    throw new PosixError('flock', -r);
+  }
   const l = loadLibc();
   for (;;) {
     const r = l.flock(fd, op) as number;
@@ -244,10 +297,14 @@ export function flockSync(fd: number, op: number): boolean {
 /** Blocking flock(2) on a worker thread, so the event loop keeps running. */
 export function flock(fd: number, op: number): Promise<boolean> {
   if (op & LOCK_NB || op === LOCK_UN) return Promise.resolve(flockSync(fd, op));
+  // Try without blocking first: the common case costs no thread hop (and no koffi).
+  try {
+    if (flockSync(fd, op | LOCK_NB)) return Promise.resolve(true);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const l = loadLibc();
   return new Promise((resolve, reject) => {
-    // Try without blocking first: the common case costs no thread hop.
-    if (flockSync(fd, op | LOCK_NB)) return resolve(true);
     l.flock.async(fd, op, (err: Error | null, r: number) => {
       if (err) return reject(err);
       if (r === 0) return resolve(true);
@@ -275,6 +332,13 @@ export const F_UNLCK = 2;
  * on Linux). Returns false when `wait` is false and the lock is held elsewhere.
  */
 export function fcntlLockSync(fd: number, type: number, wait = false): boolean {
+  const a = addon();
+  if (a) {
+    const r = a.fcntlLock(fd, wait ? F_SETLKW : F_SETLK, type); // EINTR retried there
+    if (r === 0) return true;
+    if (!wait && (-r === EAGAIN || -r === EACCES)) return false;
+    throw new PosixError('fcntl', -r);
+  }
   const l = loadLibc();
   const lk = lockBytes(type);
   for (;;) {
@@ -305,6 +369,12 @@ function lockBytes(type: number): Buffer {
 
 /** PID holding a conflicting POSIX lock, or 0 when the lock could be taken. */
 export function fcntlLockHolder(fd: number, type: number): number {
+  const a = addon();
+  if (a) {
+    const r = a.fcntlLock(fd, F_GETLK, type);
+    if (r < 0) throw new PosixError('fcntl', -r);
+    return r;
+  }
   const l = loadLibc();
   const lk = { l_type: type, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
   const r = l.fcntl(fd, F_GETLK, lk) as number;
@@ -347,12 +417,19 @@ export const SYSLOG_FACILITIES: Record<string, number> = {
 
 let syslogIdent: Buffer | undefined; // openlog keeps the pointer: keep the memory alive
 export function openlog(ident: string, option: number, facility: number): void {
+  const a = addon();
+  if (a) {
+    a.openlog(ident, option, facility); // the addon keeps its own copy of ident
+    return;
+  }
   const l = loadLibc();
   syslogIdent = Buffer.from(ident + '\0');
   l.openlog(syslogIdent, option, facility);
 }
 export function syslog(priority: number, message: string): void {
-  loadLibc().syslog(priority, '%s', message);
+  const a = addon();
+  if (a) a.syslog(priority, message);
+  else loadLibc().syslog(priority, '%s', message);
 }
 
 // --------------------------------------------------- password database
