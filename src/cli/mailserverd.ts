@@ -49,7 +49,7 @@ try {
   }
   throw e;
 }
-initLog({ ident: 'mailserverd', target: config.str('log-target') as 'syslog', file: config.str('log-file'), facility: config.str('syslog-facility') });
+initLog({ ident: 'mailserverd', target: config.str('log-target') as 'syslog', file: config.str('log-file'), facility: config.str('syslog-facility'), level: config.str('log-level') as 'info' });
 const listener = new Listener({ config, configFile, log: log() });
 const bound = await listener.start();
 for (const b of bound) log().info(`${b.service} listening on ${b.address}:${b.port}`);

@@ -80,6 +80,8 @@ export class Listener {
   private readonly allow?: net.BlockList;
   private readonly deny?: net.BlockList;
   private readonly waiting = new Map<Service, Array<(w: Worker) => void>>();
+  /** Loopback server whose connections warm new workers up (warmUp); undefined until needed, null when it cannot listen. */
+  private warmServer: Promise<number | undefined> | undefined;
 
   constructor(private readonly o: ListenerOptions) {
     this.allow = blockList(o.config.list('allow-networks'));
@@ -113,8 +115,8 @@ export class Listener {
         if (waiter) {
           this.removeFromPool(svc, w);
           waiter(w);
-        }
-      }
+        } else void this.warmUp(svc, w);
+      } else if (m?.type === 'warm') this.o.log.debug(`${svc} worker [${child.pid}] warmed up`);
     });
     child.on('exit', () => {
       this.removeFromPool(svc, w);
@@ -122,6 +124,42 @@ export class Listener {
     });
     child.on('error', (e) => this.o.log.error(`worker for ${svc} failed: ${e.message}`));
     return w;
+  }
+
+  /**
+   * Hand a new pool worker one throw-away loopback connection, which it
+   * writes a line to and closes. The first socket a Node process receives
+   * over IPC, and the first it writes to, run code that is compiled and
+   * tuned on that first use: about 3 ms that a client would otherwise wait
+   * for its greeting. Best effort: a worker that gets none still serves.
+   */
+  private async warmUp(svc: Service, w: Worker): Promise<void> {
+    const port = await (this.warmServer ??= this.startWarmServer());
+    if (port === undefined || this.stopping || !w.child.connected) return;
+    const c = net.connect({ port, host: '127.0.0.1' });
+    c.on('error', () => c.destroy());
+    c.once('connect', () => {
+      if (!w.child.connected) return c.destroy();
+      w.child.send({ type: 'warmup' }, c, { keepOpen: false }, () => undefined);
+    });
+  }
+  private startWarmServer(): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      const server = net.createServer((s) => {
+        // Read what the worker writes and close when it does (or after 5 s).
+        s.on('error', () => s.destroy());
+        s.setTimeout(5000, () => s.destroy());
+        s.on('end', () => s.destroy());
+        s.resume();
+      });
+      server.maxConnections = 16;
+      server.once('error', () => resolve(undefined));
+      server.listen({ host: '127.0.0.1', port: 0 }, () => {
+        server.unref();
+        this.servers.push(server);
+        resolve((server.address() as net.AddressInfo).port);
+      });
+    });
   }
 
   private removeFromPool(svc: Service, w: Worker): void {

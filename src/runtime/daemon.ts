@@ -163,6 +163,19 @@ function receiveWorkerSocket(secureContext: ReturnType<typeof secureContextLoade
   return new Promise((resolve) => {
     if (!process.send) return resolve(undefined);
     const onMessage = (msg: unknown, handle: unknown) => {
+      if (handle instanceof net.Socket && (msg as { type?: string })?.type === 'warmup') {
+        // The listener's throw-away connection (listener.ts warmUp): receive
+        // it, write to it and close it as a session would, so that the real
+        // one runs warm code.
+        handle.on('error', () => handle.destroy());
+        handle.setNoDelay(true);
+        socketInfo(handle);
+        handle.write('* warm-up\r\n', () => {
+          handle.destroy();
+          process.send?.({ type: 'warm' });
+        });
+        return;
+      }
       if (handle instanceof net.Socket && (msg as { type?: string })?.type === 'connection') {
         process.off('message', onMessage);
         handle.setNoDelay(true);

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync, chmodSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import tls from 'node:tls';
@@ -169,6 +169,30 @@ describe('listener details', () => {
     // Root's 0600 file is out of reach through the server.
     const r = await c.command('b', `SELECT ${secret}`);
     expect(r.at(-1)).toMatch(/^b NO /);
+    c.close();
+  });
+
+  it('the listener warms each pool worker up with a throw-away connection before a client gets it', async () => {
+    sb = makeSandbox();
+    withVirtualUsers(sb, { joy: 'pw' });
+    sb.setConfig({ 'log-level': 'debug' });
+    listener = await startListener(sb, { imap: '127.0.0.1:0' });
+    // Both workers of the pool (warm-pool = 2) received the listener's
+    // loopback connection, wrote to it, closed it and said so.
+    const warmed = () => [...sb.log().matchAll(/imap worker \[(\d+)\] warmed up/g)].map((m) => Number(m[1]));
+    for (let i = 0; i < 100 && warmed().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const pids = warmed();
+    expect(new Set(pids).size).toBe(2);
+    // Warmed workers serve as before, and keep no warm-up socket: a
+    // worker's sockets are its IPC channel only until a client arrives.
+    for (const pid of pids) {
+      const fds = readdirSync(`/proc/${pid}/fd`).map((f) => { try { return readlinkSync(`/proc/${pid}/fd/${f}`); } catch { return ''; } });
+      expect(fds.filter((l) => l.startsWith('socket:')).length).toBe(1);
+    }
+    const c = await TcpClient.connect(listener.ports.imap);
+    expect(await c.readLine()).toMatch(/^\* OK /);
+    expect((await c.command('a', 'LOGIN joy pw')).at(-1)).toMatch(/^a OK/);
+    expect((await c.command('b', 'SELECT INBOX')).at(-1)).toMatch(/^b OK/);
     c.close();
   });
 
