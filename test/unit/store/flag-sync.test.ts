@@ -124,4 +124,18 @@ describe('the scan cache (unix)', () => {
       setScanCacheDir(undefined);
     }
   });
+  it('an internal open (APPEND to a mailbox that is not selected) writes its entry once, at close', async () => {
+    setScanCacheDir(join(dir, 'cache'));
+    try {
+      const ctx = driverContext(dir);
+      const path = join(dir, 'box');
+      // No pseudo-message: the append goes through a full (silent) open.
+      fs.writeFileSync(path, 'From a@b Mon Jan  2 03:04:05 2023\nSubject: x\n\nbody\n\n'.repeat(3));
+      syncs.log = [];
+      await unixDriver.append(path, [msg(1)], ctx);
+      expect(syncs.log.filter((l) => /^rename \S+\.tmp \S+\.scan$/.test(l)).length).toBe(1);
+    } finally {
+      setScanCacheDir(undefined);
+    }
+  });
 });

@@ -220,8 +220,11 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     }
     // The scan for the next session now, not only at close: a session that
     // stays open, or is killed, would leave none, and every session opened
-    // meanwhile would scan the file again.
-    this.keepScan();
+    // meanwhile would scan the file again. (Not for an internal open —
+    // APPEND or STATUS to a mailbox that is not selected — which closes
+    // within the command, often after changing the file: its close keeps
+    // what is current then.)
+    if (!this.silent) this.keepScan();
   }
   /** Leave the scan in the cache if the file is as we last saw it (not again when it is there already). */
   private keepScan(): void {
