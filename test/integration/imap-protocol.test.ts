@@ -72,6 +72,11 @@ for (const f of FORMATS) describe(`imapd over stdio (PREAUTH), INBOX and new mai
     expect(r.at(-1)).toMatch(/^g OK/);
     r = await c.command('h', 'UID FETCH 3 (UID FLAGS)');
     expect(r[0]).toBe('* 2 FETCH (UID 3 FLAGS (\\Recent))');
+    // Sequence numbers after the expunge, for sets given out of order and UID sets with gaps.
+    r = await c.command('h2', 'FETCH 2,1 (UID)');
+    expect(r.slice(0, 2)).toEqual(['* 1 FETCH (UID 1)', '* 2 FETCH (UID 3)']);
+    r = await c.command('h3', 'UID FETCH 2:4,1 (UID)');
+    expect(r.slice(0, 2)).toEqual(['* 1 FETCH (UID 1)', '* 2 FETCH (UID 3)']);
     r = await c.command('i', 'LOGOUT');
     expect(r[0]).toMatch(/^\* BYE /);
     expect(await c.exited).toBe(0);

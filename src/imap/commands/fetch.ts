@@ -124,6 +124,11 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
     out.push(Buffer.from(line, 'latin1'), b);
     line = '';
   };
+  // resolveSet gives UIDs in ascending order, as the view holds them: each
+  // one's sequence number is found by walking the view once, not by a
+  // search per message.
+  const view = s.view;
+  let vi = 0;
   for (const u of uids) {
     const info = mb.get(u);
     if (!info) continue; // expunged by another session; reported later
@@ -137,7 +142,8 @@ export async function doFetch(s: ImapSession, setText: string, itemTokens: Token
       if (!bytes) continue;
     }
     out.length = 0;
-    line = `* ${s.seqOf(u)} FETCH (`;
+    while (vi < view.length && view[vi] < u) vi++;
+    line = `* ${vi < view.length && view[vi] === u ? vi + 1 : s.seqOf(u)} FETCH (`;
     first = true;
     let flagsSent = false;
     for (const it of items) {
