@@ -104,13 +104,20 @@ describe('mail-fsync in the configuration', () => {
 });
 
 describe('the scan cache (unix)', () => {
-  it('is synced before it takes its name; the header-field index (checked entry by entry when used) is not', async () => {
+  /** A three-message mailbox without a pseudo-message, the cache on and the log of syncs and renames emptied, for `f`. */
+  async function withBox(f: (path: string, ctx: ReturnType<typeof driverContext>) => Promise<void>): Promise<void> {
     setScanCacheDir(join(dir, 'cache'));
     try {
-      const ctx = driverContext(dir);
       const path = join(dir, 'box');
       fs.writeFileSync(path, 'From a@b Mon Jan  2 03:04:05 2023\nSubject: x\n\nbody\n\n'.repeat(3));
       syncs.log = [];
+      await f(path, driverContext(dir));
+    } finally {
+      setScanCacheDir(undefined);
+    }
+  }
+  it('is synced before it takes its name; the header-field index (checked entry by entry when used) is not', async () => {
+    await withBox(async (path, ctx) => {
       const mb = await unixDriver.open(path, 'box', ctx, {});
       await mb.close();
       const scanRename = syncs.log.findIndex((l) => /^rename \S+\.tmp \S+\.scan$/.test(l));
@@ -120,22 +127,13 @@ describe('the scan cache (unix)', () => {
       const tmpOf = (i: number) => syncs.log[i].split(' ')[1];
       expect(syncs.log.slice(0, scanRename)).toContain(`sync ${tmpOf(scanRename)}`);
       expect(syncs.log).not.toContain(`sync ${tmpOf(fieldsRename)}`);
-    } finally {
-      setScanCacheDir(undefined);
-    }
+    });
   });
   it('an internal open (APPEND to a mailbox that is not selected) writes its entry once, at close', async () => {
-    setScanCacheDir(join(dir, 'cache'));
-    try {
-      const ctx = driverContext(dir);
-      const path = join(dir, 'box');
-      // No pseudo-message: the append goes through a full (silent) open.
-      fs.writeFileSync(path, 'From a@b Mon Jan  2 03:04:05 2023\nSubject: x\n\nbody\n\n'.repeat(3));
-      syncs.log = [];
+    // No pseudo-message: the append goes through a full (silent) open.
+    await withBox(async (path, ctx) => {
       await unixDriver.append(path, [msg(1)], ctx);
       expect(syncs.log.filter((l) => /^rename \S+\.tmp \S+\.scan$/.test(l)).length).toBe(1);
-    } finally {
-      setScanCacheDir(undefined);
-    }
+    });
   });
 });

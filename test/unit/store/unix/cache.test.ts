@@ -28,14 +28,25 @@ async function view(path: string) {
   return v;
 }
 
+/** The scan cache's key of the file at `path` as it is now. */
+function keyOf(path: string) {
+  const st = statSync(path, { bigint: true });
+  return { dev: Number(st.dev), ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+}
+/** A new directory with `box`: `n` messages made by msg(). */
+function boxOf(n: number): string {
+  dir = mkdtempSync(join(tmpdir(), 'uw-cache-'));
+  const path = join(dir, 'box');
+  let s = '';
+  for (let i = 0; i < n; i++) s += msg(i);
+  writeFileSync(path, s, 'latin1');
+  return path;
+}
+
 describe('persistent scan cache of traditional mailboxes', () => {
   it('a later session uses the cached scan of an unchanged file, with the same result as a scan', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'uw-cache-'));
+    const path = boxOf(40);
     const cache = join(dir, '.uwimap-cache');
-    const path = join(dir, 'box');
-    let s = '';
-    for (let i = 0; i < 40; i++) s += msg(i);
-    writeFileSync(path, s, 'latin1');
     // Without a cache: the reference.
     await (await unixDriver.open(path, 'box', ctx(), {})).close(); // assigns UIDs, claims \Recent
     const reference = await view(path);
@@ -119,9 +130,7 @@ describe('persistent scan cache of traditional mailboxes', () => {
     expect(reference.uidNext).toBe(104); // three messages without an X-UID: 101-103
     setScanCacheDir(join(dir, 'c'));
     expect(await view(path)).toEqual(reference); // scans, saves
-    const st = statSync(path, { bigint: true });
-    const key = { dev: Number(st.dev), ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
-    const saved = loadScan(key)!;
+    const saved = loadScan(keyOf(path))!;
     // Not clean: messages without O to claim, UIDs not yet in the file.
     expect(saved.derived).toEqual({ uidLast: 103, clean: false });
     expect(await view(path)).toEqual(reference); // from the cache, derived columns as they are
@@ -139,31 +148,23 @@ describe('persistent scan cache of traditional mailboxes', () => {
     expect(after.msgs.every((x) => !x.recent)).toBe(true);
     expect(after.msgs.map((x) => [x.uid, x.flags])).toEqual(reference.msgs.map((x) => [x.uid, x.flags]));
     setScanCacheDir(join(dir, 'c'));
-    const st2 = statSync(path, { bigint: true });
-    expect(loadScan({ dev: Number(st2.dev), ino: Number(st2.ino), size: Number(st2.size), mtimeNs: st2.mtimeNs, ctimeNs: st2.ctimeNs })?.derived).toEqual({ uidLast: 103, clean: true });
+    expect(loadScan(keyOf(path))?.derived).toEqual({ uidLast: 103, clean: true });
     expect(await view(path)).toEqual(after);
     // A file whose UIDs must be renumbered (they do not ascend) gets no
     // derived columns: the new UIDVALIDITY comes from the clock.
     writeFileSync(path, m(0) + m(1).replace('X-UID: 2', 'X-UID: 9') + m(2), 'latin1');
     await view(path);
-    const st3 = statSync(path, { bigint: true });
-    const third = loadScan({ dev: Number(st3.dev), ino: Number(st3.ino), size: Number(st3.size), mtimeNs: st3.mtimeNs, ctimeNs: st3.ctimeNs });
+    const third = loadScan(keyOf(path));
     expect(third).toBeDefined();
     expect(third!.derived).toBeUndefined();
   });
   it('is saved by the first open (a session that stays open leaves it too), mapped copy-on-write by the next, and a clean entry does not hide what mail delivered later needs', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'uw-cache-'));
+    const path = boxOf(20);
     const cache = join(dir, '.uwimap-cache');
-    const path = join(dir, 'box');
-    let s = '';
-    for (let i = 0; i < 20; i++) s += msg(i);
-    writeFileSync(path, s, 'latin1');
     setScanCacheDir(cache);
     const first = await unixDriver.open(path, 'box', ctx(), {}); // numbers and claims: rewrites
-    const st = statSync(path, { bigint: true });
-    const key = { dev: Number(st.dev), ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
     // Before any close: the entry of the file as the open left it, clean.
-    const entry = loadScan(key);
+    const entry = loadScan(keyOf(path));
     expect(entry?.derived).toEqual({ uidLast: 20, clean: true });
     const entryFile = join(cache, readdirSync(cache).find((f) => f.endsWith('.scan'))!);
     const bytes = readFileSync(entryFile);
