@@ -6,7 +6,7 @@ import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
 export { emptyChanges, mapErr };
 import { preadFully, indexIn, Scratch, writevFully } from '../../io.js';
 import { MAX_KEYWORDS, flagsFromBits, sysBits, keywordMask } from '../flagbits.js';
-import { MessageTable, SEEN, DELETED, FLAGGED, ANSWERED, DRAFT, OLD, RECENT, MAX_UID } from './table.js';
+import { MessageTable, SEEN, DELETED, FLAGGED, ANSWERED, DRAFT, OLD, RECENT } from './table.js';
 import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync } from 'node:fs';
 import type { AppendMessage, AppendResult, FlagOp, MboxForm, StoreRequest, MailboxChanges, MessageInfo, OpenOptions } from '../../types.js';
 import { StoreError } from '../../types.js';
