@@ -80,7 +80,7 @@ export class Listener {
   private readonly allow?: net.BlockList;
   private readonly deny?: net.BlockList;
   private readonly waiting = new Map<Service, Array<(w: Worker) => void>>();
-  /** Loopback server whose connections warm new workers up (warmUp); undefined until needed, null when it cannot listen. */
+  /** The port of the loopback server whose connections warm new workers up (warmUp): not asked for until needed; undefined when it cannot listen. */
   private warmServer: Promise<number | undefined> | undefined;
 
   constructor(private readonly o: ListenerOptions) {
@@ -139,7 +139,9 @@ export class Listener {
     const c = net.connect({ port, host: '127.0.0.1' });
     c.on('error', () => c.destroy());
     c.once('connect', () => {
-      if (!w.child.connected) return c.destroy();
+      // Only while the worker still waits in the pool: one handed a client
+      // meanwhile is serving it and takes no more sockets.
+      if (!w.child.connected || !this.pools.get(svc)?.includes(w)) return c.destroy();
       w.child.send({ type: 'warmup' }, c, { keepOpen: false }, () => undefined);
     });
   }
