@@ -40,7 +40,6 @@ export class ImapSession {
   identity?: Identity;
   store?: Store;
   mailbox?: Mailbox;
-  /** UIDs in sequence order, as the client knows them. */
   /** The UIDs this session knows, in sequence order (ascending). */
   view: Uint32Array = new Uint32Array(0);
   /** Recent count last reported. */

@@ -45,23 +45,30 @@ function nativeKoffi(): Koffi | undefined {
   }
 }
 
-/** build/posixcalls.node: each call returns 0 or a result, or -errno. */
-interface Addon {
+/**
+ * The calls every session makes, as build/posixcalls.node exports them and
+ * as koffiCalls() makes them where it was not built: each returns 0 or a
+ * result, or -errno (EINTR retried). The exported functions below classify
+ * the results once, whichever way they came.
+ */
+interface Calls {
   flock(fd: number, op: number): number;
+  /** F_SETLK / F_SETLKW of `type` over the whole file; with F_GETLK the PID holding a conflicting lock, or 0. */
   fcntlLock(fd: number, cmd: number, type: number): number;
+  /** The file mapped copy-on-write, unmapped once the ArrayBuffer is collected. */
   mapPrivate(fd: number, size: number): ArrayBuffer | number;
   openlog(ident: string, option: number, facility: number): number;
   syslog(priority: number, message: string): number;
   mallocTrim(): number;
   strerror(errno: number): string;
 }
-let addonMod: Addon | null | undefined;
+let addonMod: Calls | null | undefined;
 /** The addon, when it was built (and not turned off by useAddon(false)). */
-function addon(): Addon | undefined {
+function addon(): Calls | undefined {
   if (addonMod === undefined) {
     addonMod = null;
     try {
-      const m = { exports: {} as Addon };
+      const m = { exports: {} as Calls };
       process.dlopen(m, fileURLToPath(new URL('../../build/posixcalls.node', import.meta.url)));
       if (typeof m.exports.flock === 'function' && typeof m.exports.mapPrivate === 'function') addonMod = m.exports;
     } catch {
@@ -69,6 +76,10 @@ function addon(): Addon | undefined {
     }
   }
   return addonMod ?? undefined;
+}
+/** The calls: the addon's, else koffi's (which loads koffi; throws where there is no FFI). */
+function calls(): Calls {
+  return addon() ?? koffiCalls();
 }
 /** Which way the calls go; `useAddon(false)` sends them through koffi (tests of both ways). */
 export function posixBackend(): 'addon' | 'koffi' {
@@ -157,6 +168,66 @@ function loadLibc(): Libc {
   return libc;
 }
 
+let koffiCallsMod: Calls | undefined;
+/** The Calls through koffi, with the addon's conventions. */
+function koffiCalls(): Calls {
+  if (koffiCallsMod) return koffiCallsMod;
+  const l = loadLibc();
+  const k = koffi();
+  /** `call` again while it fails with EINTR; 0, or -errno. */
+  const retrying = (call: () => number): number => {
+    for (;;) {
+      if (call() === 0) return 0;
+      const e = lastErrno();
+      if (e !== EINTR) return -e;
+    }
+  };
+  let ident: Buffer | undefined; // openlog keeps the pointer: keep the memory alive
+  koffiCallsMod = {
+    flock: (fd, op) => retrying(() => l.flock(fd, op) as number),
+    fcntlLock: (fd, cmd, type) => {
+      if (cmd !== F_GETLK) return retrying(() => l.fcntlSet(fd, cmd, lockBytes(type)) as number);
+      const lk = { l_type: type, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
+      if ((l.fcntl(fd, F_GETLK, lk) as number) !== 0) return -lastErrno();
+      return lk.l_type === F_UNLCK ? 0 : lk.l_pid;
+    },
+    mapPrivate: (fd, size) => {
+      const PROT_READ_WRITE = 0x3;
+      const MAP_PRIVATE = 0x02;
+      const p = l.mmap(null, size, PROT_READ_WRITE, MAP_PRIVATE, fd, 0);
+      if (p === null || k.address(p) === 0xffffffffffffffffn) return -lastErrno(); // MAP_FAILED
+      let ab: ArrayBuffer;
+      try {
+        ab = k.view(p, size) as ArrayBuffer;
+      } catch {
+        l.munmap(p, size);
+        return -12; // ENOMEM: this runtime allows no external buffers
+      }
+      unmapper.register(ab, { p, size });
+      return ab;
+    },
+    openlog: (name, option, facility) => {
+      ident = Buffer.from(name + '\0');
+      l.openlog(ident, option, facility);
+      return 0;
+    },
+    syslog: (priority, message) => {
+      l.syslog(priority, '%s', message);
+      return 0;
+    },
+    mallocTrim: () => l.mallocTrim(0) as number,
+    strerror: (errno) => String(l.strerror(errno)),
+  };
+  return koffiCallsMod;
+}
+const unmapper = new FinalizationRegistry<{ p: unknown; size: number }>(({ p, size }) => {
+  try {
+    loadLibc().munmap(p, size);
+  } catch {
+    /* the mapping stays until exit */
+  }
+});
+
 /**
  * Give the C heap's free pages back to the system (glibc malloc_trim(3)).
  * ArrayBuffers and Buffers live there: after a large mailbox was scanned the
@@ -165,9 +236,7 @@ function loadLibc(): Libc {
  */
 export function mallocTrim(): boolean {
   try {
-    const a = addon();
-    if (a) a.mallocTrim();
-    else loadLibc().mallocTrim(0);
+    calls().mallocTrim();
     return true;
   } catch {
     return false;
@@ -186,38 +255,13 @@ export function mallocTrim(): boolean {
  */
 export function mapFile(fd: number, size: number): ArrayBuffer | undefined {
   if (!(size > 0)) return undefined;
-  const a = addon();
-  if (a) {
-    const r = a.mapPrivate(fd, size);
-    return typeof r === 'number' ? undefined : r; // the addon unmaps it when collected
-  }
   try {
-    const l = loadLibc();
-    const k = koffi();
-    const PROT_READ_WRITE = 0x3;
-    const MAP_PRIVATE = 0x02;
-    const p = l.mmap(null, size, PROT_READ_WRITE, MAP_PRIVATE, fd, 0);
-    if (p === null || k.address(p) === 0xffffffffffffffffn) return undefined; // MAP_FAILED
-    let ab: ArrayBuffer;
-    try {
-      ab = k.view(p, size) as ArrayBuffer;
-    } catch {
-      l.munmap(p, size);
-      return undefined;
-    }
-    unmapper.register(ab, { p, size });
-    return ab;
+    const r = calls().mapPrivate(fd, size);
+    return typeof r === 'number' ? undefined : r;
   } catch {
     return undefined;
   }
 }
-const unmapper = new FinalizationRegistry<{ p: unknown; size: number }>(({ p, size }) => {
-  try {
-    loadLibc().munmap(p, size);
-  } catch {
-    /* the mapping stays until exit */
-  }
-});
 
 /** An Error carrying errno, like Node's own system errors. */
 export class PosixError extends Error {
@@ -253,8 +297,7 @@ export const EACCES = 13;
 
 export function errnoText(errno: number): string {
   try {
-    const a = addon();
-    return a ? a.strerror(errno) : String(loadLibc().strerror(errno));
+    return calls().strerror(errno);
   } catch {
     return `errno ${errno}`;
   }
@@ -276,22 +319,10 @@ export const LOCK_UN = 8;
  * the lock is busy; blocking requests run on koffi's worker thread.
  */
 export function flockSync(fd: number, op: number): boolean {
-  const a = addon();
-  if (a) {
-    const r = a.flock(fd, op); // EINTR retried there
-    if (r === 0) return true;
-    if (-r === EAGAIN && op & LOCK_NB) return false;
-    throw new PosixError('flock', -r);
-  }
-  const l = loadLibc();
-  for (;;) {
-    const r = l.flock(fd, op) as number;
-    if (r === 0) return true;
-    const e = lastErrno();
-    if (e === EINTR) continue;
-    if (e === EAGAIN && op & LOCK_NB) return false;
-    throw new PosixError('flock', e);
-  }
+  const r = calls().flock(fd, op);
+  if (r === 0) return true;
+  if (-r === EAGAIN && op & LOCK_NB) return false;
+  throw new PosixError('flock', -r);
 }
 
 /** Blocking flock(2) on a worker thread, so the event loop keeps running. */
@@ -332,23 +363,10 @@ export const F_UNLCK = 2;
  * on Linux). Returns false when `wait` is false and the lock is held elsewhere.
  */
 export function fcntlLockSync(fd: number, type: number, wait = false): boolean {
-  const a = addon();
-  if (a) {
-    const r = a.fcntlLock(fd, wait ? F_SETLKW : F_SETLK, type); // EINTR retried there
-    if (r === 0) return true;
-    if (!wait && (-r === EAGAIN || -r === EACCES)) return false;
-    throw new PosixError('fcntl', -r);
-  }
-  const l = loadLibc();
-  const lk = lockBytes(type);
-  for (;;) {
-    const r = l.fcntlSet(fd, wait ? F_SETLKW : F_SETLK, lk) as number;
-    if (r === 0) return true;
-    const e = lastErrno();
-    if (e === EINTR) continue;
-    if (!wait && (e === EAGAIN || e === EACCES)) return false;
-    throw new PosixError('fcntl', e);
-  }
+  const r = calls().fcntlLock(fd, wait ? F_SETLKW : F_SETLK, type);
+  if (r === 0) return true;
+  if (!wait && (-r === EAGAIN || -r === EACCES)) return false;
+  throw new PosixError('fcntl', -r);
 }
 
 /** A struct flock for the whole file (l_whence SEEK_SET, l_start 0, l_len 0) with l_type `type`, made once per type. */
@@ -369,17 +387,9 @@ function lockBytes(type: number): Buffer {
 
 /** PID holding a conflicting POSIX lock, or 0 when the lock could be taken. */
 export function fcntlLockHolder(fd: number, type: number): number {
-  const a = addon();
-  if (a) {
-    const r = a.fcntlLock(fd, F_GETLK, type);
-    if (r < 0) throw new PosixError('fcntl', -r);
-    return r;
-  }
-  const l = loadLibc();
-  const lk = { l_type: type, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
-  const r = l.fcntl(fd, F_GETLK, lk) as number;
-  if (r !== 0) throw new PosixError('fcntl', lastErrno());
-  return lk.l_type === F_UNLCK ? 0 : lk.l_pid;
+  const r = calls().fcntlLock(fd, F_GETLK, type);
+  if (r < 0) throw new PosixError('fcntl', -r);
+  return r;
 }
 
 // ------------------------------------------------------------- syslog(3)
@@ -415,21 +425,11 @@ export const SYSLOG_FACILITIES: Record<string, number> = {
   local7: 23 << 3,
 };
 
-let syslogIdent: Buffer | undefined; // openlog keeps the pointer: keep the memory alive
 export function openlog(ident: string, option: number, facility: number): void {
-  const a = addon();
-  if (a) {
-    a.openlog(ident, option, facility); // the addon keeps its own copy of ident
-    return;
-  }
-  const l = loadLibc();
-  syslogIdent = Buffer.from(ident + '\0');
-  l.openlog(syslogIdent, option, facility);
+  calls().openlog(ident, option, facility);
 }
 export function syslog(priority: number, message: string): void {
-  const a = addon();
-  if (a) a.syslog(priority, message);
-  else loadLibc().syslog(priority, '%s', message);
+  calls().syslog(priority, message);
 }
 
 // --------------------------------------------------- password database

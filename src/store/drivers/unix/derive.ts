@@ -109,13 +109,15 @@ export function deriveFlags(t: MessageTable, keywords: string[], sys: Uint8Array
 }
 
 /**
- * What a first open of the file the table describes derives, for the scan
- * cache to keep: the UID, flag and keyword columns, UIDLAST, and whether
- * every message is already old and has its UID in the file (an open then
- * has nothing to write). Undefined when an open would take a new
- * UIDVALIDITY from the clock (no mailbox data, or UIDs to renumber): that
- * is not the same twice.
+ * Whether some row still has to be written by a read-write open: its UID
+ * is not the X-UID in the file, or (with `claim`) it has no O yet.
  */
+export function rowsToWrite(xuid: Uint32Array, uid: Uint32Array, sys: Uint8Array, n: number, claim: boolean): boolean {
+  for (let i = 0; i < n; i++) if ((claim && !(sys[i] & OLD)) || xuid[i] !== uid[i]) return true;
+  return false;
+}
+
+/** What a first open derives, as the scan cache keeps it (deriveForCache). */
 export interface Derived {
   uid: Uint32Array;
   sys: Uint8Array;
@@ -124,6 +126,14 @@ export interface Derived {
   /** Every message has O and its X-UID is its UID. */
   clean: boolean;
 }
+/**
+ * What a first open of the file the table describes derives, for the scan
+ * cache to keep: the UID, flag and keyword columns, UIDLAST, and whether
+ * every message is already old and has its UID in the file (an open then
+ * has nothing to write). Undefined when an open would take a new
+ * UIDVALIDITY from the clock (no mailbox data, or UIDs to renumber): that
+ * is not the same twice.
+ */
 export function deriveForCache(t: MessageTable, pseudo: ScannedMessage | undefined): Derived | undefined {
   const meta = storedMeta(t, pseudo);
   if (!meta) return undefined;
@@ -134,7 +144,5 @@ export function deriveForCache(t: MessageTable, pseudo: ScannedMessage | undefin
   const sys = new Uint8Array(n);
   const kw = new Uint32Array(n);
   deriveFlags(t, meta.keywords, sys, kw);
-  let clean = true;
-  for (let i = 0; i < n && clean; i++) clean = (sys[i] & OLD) !== 0 && t.xuid[i] === uid[i];
-  return { uid, sys, kw, uidLast: r.uidLast, clean };
+  return { uid, sys, kw, uidLast: r.uidLast, clean: !rowsToWrite(t.xuid, uid, sys, n, true) };
 }

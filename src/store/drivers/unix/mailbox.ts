@@ -19,7 +19,7 @@ import { loadScan, saveScan, scanCacheOn, type CachedScan } from './cache.js';
 import { dotLock, lockFileExclusive, lockFileShared, unlockFile, sessionLock, onKissOfDeath, type SessionLock } from '../../lock/index.js';
 import { prepareForMbox, mboxParts, dropCRs } from './convert.js';
 import { FieldIndex, stageFields } from './fields.js';
-import { assignUids, deriveFlags, parseImapHeader, storedMeta } from './derive.js';
+import { assignUids, deriveFlags, parseImapHeader, rowsToWrite, storedMeta } from './derive.js';
 import type { StagedFile } from './cache.js';
 
 export { MAX_KEYWORDS };
@@ -215,7 +215,7 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     const staged = this.stagedFields;
     this.stagedFields = undefined;
     if (staged) {
-      if (!this.needsUidWrite() && staged.commit()) this.fieldIndex = undefined;
+      if (!rowsToWrite(this.t.xuid, this.t.uid, this.t.sys, this.t.length, false) && staged.commit()) this.fieldIndex = undefined;
       else staged.discard();
     }
     // The scan for the next session now, not only at close: a session that
@@ -229,21 +229,16 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
   /** Leave the scan in the cache if the file is as we last saw it (not again when it is there already). */
   private keepScan(): void {
     try {
-      if (!this.changedOnDisk() && this.cachedAt !== keyText(this.snap)) {
+      const key = keyText(this.snap);
+      if (!this.changedOnDisk() && this.cachedAt !== key) {
         saveScan(cacheKey(this.snap), this.t, this.pseudo);
-        this.cachedAt = keyText(this.snap);
+        this.cachedAt = key;
       }
     } catch {
       /* no cache */
     }
   }
   private stagedFields: StagedFile | undefined;
-  /** Some message's UID is not (yet) the X-UID in the file. */
-  private needsUidWrite(): boolean {
-    const t = this.t;
-    for (let i = 0; i < t.length; i++) if (t.xuid[i] !== t.uid[i]) return true;
-    return false;
-  }
 
   private kissOfDeath(): void {
     if (this.closed) return;
@@ -396,12 +391,8 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
     const t = this.t;
     // The mailbox data, in the pseudo-message or the first message's X-IMAPbase.
     if (this.pseudo ? !this.headerCurrent(this.pseudo.ximap) : t.length > 0 && !this.headerCurrent(t.headImapBase)) return true;
-    if (this.rowsClean) return false;
-    for (let i = 0; i < t.length; i++) {
-      if (!(t.sys[i] & OLD) && !this.silent) return true; // claim \Recent
-      if (t.xuid[i] !== t.uid[i]) return true;
-    }
-    return false;
+    // A session that is not silent claims \Recent: writes O.
+    return !this.rowsClean && rowsToWrite(t.xuid, t.uid, t.sys, t.length, !this.silent);
   }
 
   /** Under the write lock: rescan if someone changed the file, then write whatever is dirty. */
