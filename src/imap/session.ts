@@ -417,8 +417,8 @@ export class ImapSession {
     if (this.identity && !this.identity.anonymous) files.push([join(userRoot(this.identity), '.imapalert'), 'userAlertMtime']);
     for (const [path, key] of files) {
       try {
-        const st = statSync(path);
-        if (!st.isFile() || st.mtimeMs <= this[key]) continue;
+        const st = statSync(path, { throwIfNoEntry: false });
+        if (!st?.isFile() || st.mtimeMs <= this[key]) continue;
         this[key] = st.mtimeMs;
         for (const line of readFileSync(path, 'utf8').split('\n')) if (line.replace(/[\r\0]/g, '')) await this.send(`* OK [ALERT] ${line.replace(/[\r\0]/g, '')}\r\n`);
       } catch {

@@ -4,6 +4,7 @@
  * for directories and absent INBOX). The Store (src/store/store.ts) resolves
  * a name to a path and asks the drivers, in UW's probe order, which one owns it.
  */
+import type { Probe } from './probe.js';
 import type { AppendMessage, AppendResult, Mailbox, OpenOptions, StatusInfo } from './types.js';
 import type { Log } from '../runtime/log.js';
 
@@ -47,6 +48,8 @@ export interface Driver {
   readonly directoryFormat: boolean;
   /** Validity test: does `path` hold a mailbox in this format? Must not throw. */
   detect(path: string): Promise<boolean>;
+  /** The same test on a probe of the path (probe.ts), which the store makes once for every driver. */
+  recognise(probe: Probe): boolean;
   create(path: string, ctx: DriverContext, opts?: CreateOptions): Promise<void>;
   open(path: string, name: string, ctx: DriverContext, opts?: OpenOptions): Promise<Mailbox>;
   /** Delete the mailbox at path (the Store has checked it is not INBOX). */

@@ -206,19 +206,21 @@ export async function settleJournalRemovals(): Promise<void> {
 
 /**
  * If a journal exists for `mailbox`, roll the mailbox back (needs `fd` open
- * for writing). Returns true when a rollback happened.
+ * for writing). Returns true when a rollback happened. `tidy` (at an open)
+ * also removes what an interrupted process left beside a journal, which
+ * nothing reads; an append leaves that to the next open.
  */
-export function recoverJournal(mailbox: string, fd: number): boolean {
-  let rolled = recoverFrom(journalPath(mailbox), fd);
+export function recoverJournal(mailbox: string, fd: number, tidy = true): boolean {
+  let rolled = recoverFrom(journalPath(mailbox), fd, tidy);
   const alt = fallbackPath(fd);
-  if (alt && recoverFrom(alt, fd)) rolled = true;
+  if (alt && recoverFrom(alt, fd, tidy)) rolled = true;
   return rolled;
 }
 
-function recoverFrom(path: string, fd: number): boolean {
+function recoverFrom(path: string, fd: number, tidy: boolean): boolean {
   // An unfinished journal: the mailbox was not touched yet. (existsSync first:
   // a failing unlink costs an exception on every open and append.)
-  for (const leftover of [`${path}.tmp`, `${path}.old`]) {
+  for (const leftover of tidy ? [`${path}.tmp`, `${path}.old`] : []) {
     if (!existsSync(leftover)) continue;
     try {
       unlinkSync(leftover);
@@ -288,10 +290,11 @@ export interface AppendJournal {
  * another) at `oldSize` of the mailbox `fd` (see the top of this file).
  * The caller writes, fsyncs, then commits.
  */
-export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes: Buffer | readonly Buffer[]): AppendJournal {
+export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes: Buffer | readonly Buffer[], idleJournal?: number): AppendJournal {
   const parts = Buffer.isBuffer(bytes) ? [bytes] : bytes;
   let length = 0;
   for (const b of parts) length += b.length;
+  if (idleJournal !== undefined) return recordAppend(idleJournal, `${APPEND_MAGIC} ${oldSize} ${oldSize + length} ${digestOf(parts)}`);
   const { path, jfd } = openJournal(mailbox, fd, '', constants.O_RDWR | constants.O_CREAT);
   try {
     const fresh = fstatSync(jfd).size === 0;
@@ -308,14 +311,31 @@ export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes:
       // A rewrite journal nobody recovered: never overwrite it here.
       throw new Error(`unrecovered journal ${path}`);
     }
+    if (!fresh) return recordAppend(jfd, `${APPEND_MAGIC} ${oldSize} ${oldSize + length} ${digestOf(parts)}`);
     writeSync(jfd, appendHeader(`${APPEND_MAGIC} ${oldSize} ${oldSize + length} ${digestOf(parts)}`), 0, APPEND_HEADER, 0);
-    if (fresh) ftruncateSync(jfd, APPEND_HEADER);
+    ftruncateSync(jfd, APPEND_HEADER);
     fdatasyncSync(jfd);
-    if (fresh) fsyncDir(path);
+    fsyncDir(path);
   } catch (e) {
     closeSync(jfd);
     throw e;
   }
+  return idleOnEnd(jfd);
+}
+
+/** Write the record of an append into an existing journal (open on `jfd`, idle), synced. */
+function recordAppend(jfd: number, record: string): AppendJournal {
+  try {
+    writeSync(jfd, appendHeader(record), 0, APPEND_HEADER, 0);
+    fdatasyncSync(jfd);
+  } catch (e) {
+    closeSync(jfd);
+    throw e;
+  }
+  return idleOnEnd(jfd);
+}
+
+function idleOnEnd(jfd: number): AppendJournal {
   const idle = () => {
     try {
       writeSync(jfd, appendHeader(`${APPEND_MAGIC} idle`), 0, APPEND_HEADER, 0);
@@ -324,6 +344,46 @@ export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes:
     }
   };
   return { commit: idle, abandon: idle };
+}
+
+/**
+ * Before an append to a mailbox that is not open here (the caller holds its
+ * locks): roll back or cut off whatever an interrupted process left (as at
+ * an open, without the tidying), and when the mailbox's own append journal
+ * is there and idle, keep it open for the append (`journal`, to pass to
+ * beginAppend; the caller closes it if it appends nothing) — one open and
+ * one read instead of a look, a read and a second open.
+ */
+export function prepareAppend(mailbox: string, fd: number): { journal?: number } {
+  const own = journalPath(mailbox);
+  let jfd: number | undefined;
+  try {
+    jfd = openSync(own, 'r+'); // absent only before a mailbox's first append
+  } catch {
+    jfd = undefined;
+  }
+  if (jfd !== undefined) {
+    const head = Buffer.allocUnsafe(APPEND_HEADER);
+    let text = '';
+    try {
+      text = head.subarray(0, readSync(jfd, head, 0, APPEND_HEADER, 0)).toString('latin1');
+    } catch {
+      /* judged below as not idle */
+    }
+    if (!text.startsWith(`${APPEND_MAGIC} idle\n`)) {
+      closeSync(jfd);
+      jfd = undefined;
+    }
+  }
+  if (jfd === undefined) recoverFrom(own, fd, false);
+  const alt = fallbackPath(fd);
+  try {
+    if (alt) recoverFrom(alt, fd, false);
+  } catch (e) {
+    if (jfd !== undefined) closeSync(jfd);
+    throw e;
+  }
+  return { journal: jfd };
 }
 
 /** An append journal found at open: keep a whole append, cut off anything less. True when cut. */

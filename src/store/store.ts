@@ -17,6 +17,7 @@ import type { SharedNamespace } from './user-dirs.js';
 import { unixDriver, createUnixFile, isUnixFormat } from './drivers/unix/index.js';
 import { appendBytes } from './drivers/unix/mailbox.js';
 import { mbxDriver } from './drivers/mbx/index.js';
+import { probePath, type Probe } from './probe.js';
 import { mixDriver, isMixDir } from './drivers/mix/index.js';
 import { dotLock, lockFileExclusive, unlockFile } from './lock/index.js';
 import { setJournalFallback } from './journal.js';
@@ -96,17 +97,25 @@ export class LocalStore implements Store {
   private nameCtx(): NameContext {
     // The namespace directories are looked up only when a # name needs them.
     const store = this;
-    return {
+    return (this.names ??= {
       root: this.root,
       home: this.id.home,
       restrict: this.restrict,
       get namespaces() {
         return store.sharedNamespaces();
       },
-    };
+    });
   }
+  private names?: NameContext;
+  /** The context of the user's own mailboxes, made once (the configuration does not change in a session). */
+  private ownContext?: DriverContext;
 
   driverContext(ns?: SharedNamespace): DriverContext {
+    if (!ns) return (this.ownContext ??= this.makeDriverContext());
+    return this.makeDriverContext(ns);
+  }
+
+  private makeDriverContext(ns?: SharedNamespace): DriverContext {
     const fileMode = ns ? this.cfg.int(`${ns}-protection`) : this.cfg.int('mailbox-protection');
     // Directories: the file mode plus search bits where a class may read or write (UW get_dir_protection).
     let dirMode = this.cfg.int('directory-protection');
@@ -163,8 +172,9 @@ export class LocalStore implements Store {
     }
   }
 
-  private async driverFor(path: string): Promise<Driver | undefined> {
-    for (const d of this.drivers) if (await d.detect(path)) return d;
+  private async driverFor(path: string, probe: Probe | undefined = probePath(path)): Promise<Driver | undefined> {
+    if (!probe) return undefined;
+    for (const d of this.drivers) if (d.recognise(probe)) return d;
     return undefined;
   }
 
@@ -323,15 +333,11 @@ export class LocalStore implements Store {
       return mb;
     }
     const path = r.path!;
-    let st;
-    try {
-      st = statSync(path);
-    } catch {
-      throw new StoreError(`Mailbox doesn't exist: ${name}`, 'NONEXISTENT');
-    }
-    const d = await this.driverFor(path);
+    const probe = probePath(path);
+    if (!probe) throw new StoreError(`Mailbox doesn't exist: ${name}`, 'NONEXISTENT');
+    const d = await this.driverFor(path, probe);
     if (!d) {
-      if (st.isDirectory()) throw new StoreError(`Can't open ${name}: not a selectable mailbox`, 'CANNOT');
+      if (probe.directory) throw new StoreError(`Can't open ${name}: not a selectable mailbox`, 'CANNOT');
       throw new StoreError(`Can't open ${name}: not in valid mailbox format`, 'CANNOT');
     }
     return d.open(path, canonical(name), ctx, opts);
@@ -463,26 +469,28 @@ export class LocalStore implements Store {
     return existsSync(path) ? (await this.appendDriverAt(path))?.name : undefined;
   }
   /** The driver that appends to the file at `path`: its format's, or unix for an empty file. */
-  private async appendDriverAt(path: string): Promise<Driver | undefined> {
-    return (await this.driverFor(path)) ?? (existsSync(path) && statSync(path).size === 0 ? unixDriver : undefined);
+  private async appendDriverAt(path: string, probe: Probe | undefined = probePath(path)): Promise<Driver | undefined> {
+    return (await this.driverFor(path, probe)) ?? (probe?.file && probe.size === 0 ? unixDriver : undefined);
   }
 
   async append(name: string, messages: AppendMessage[]): Promise<AppendResult> {
     const r = resolveName(name, this.nameCtx());
     const ctx = this.driverContext();
     let path: string;
+    let probe: Probe | undefined;
     if (r.inbox) {
       path = this.inboxLocation().path;
       await this.ensureInbox(path);
     } else {
       path = r.path!;
-      if (!existsSync(path)) {
+      probe = probePath(path);
+      if (!probe) {
         if (r.driver) {
           await this.create(name);
         } else throw new StoreError(`Mailbox doesn't exist: ${name}`, 'TRYCREATE');
       }
     }
-    const d = await this.appendDriverAt(path);
+    const d = await this.appendDriverAt(path, probe ?? probePath(path));
     if (!d) throw new StoreError(`Can't append to ${name}: not a selectable mailbox`, 'CANNOT');
     return d.append(path, messages, ctx);
   }

@@ -78,9 +78,12 @@ async function lockViaHelper(path: string, helper: string | undefined, fd: numbe
   };
 }
 
+/** This host's name for hitching posts (uname once, not per lock). */
+let hostName: string | undefined;
+
 /** Create the lock file exclusively with the hitching-post method. true = we own it. */
 function createExclusive(lock: string): boolean | 'EACCES' {
-  const post = `${lock}.${Math.floor(Date.now() / 1000)}.${process.pid}.${hostname()}`;
+  const post = `${lock}.${Math.floor(Date.now() / 1000)}.${process.pid}.${(hostName ??= hostname())}`;
   let fd: number;
   try {
     fd = openSync(post, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
@@ -132,16 +135,12 @@ export async function dotLock(path: string, o: DotLockOptions): Promise<DotLock>
     }
   };
   for (let i = 0; i < timeout; i++) {
-    try {
-      const st = lstatSync(lock);
-      if (st.isSymbolicLink()) {
-        o.log?.crit(`SECURITY PROBLEM: symbolic link on lock name: ${lock}`);
-        throw new Error(`symbolic link on lock name ${lock}`);
-      }
-      if ((Date.now() - st.ctimeMs) / 1000 >= timeout) break; // stale: seize
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const st = lstatSync(lock, { throwIfNoEntry: false });
+    if (st?.isSymbolicLink()) {
+      o.log?.crit(`SECURITY PROBLEM: symbolic link on lock name: ${lock}`);
+      throw new Error(`symbolic link on lock name ${lock}`);
     }
+    if (st && (Date.now() - st.ctimeMs) / 1000 >= timeout) break; // stale: seize
     const r = createExclusive(lock);
     if (r === true) {
       try {

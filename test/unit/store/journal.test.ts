@@ -8,7 +8,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, openSync, closeSync, readFileSync, writeSync, ftruncateSync, copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { beginAppend, beginJournal, journalPath, recoverJournal, settleJournalRemovals } from '../../../src/store/journal.js';
+import { beginAppend, beginJournal, journalPath, prepareAppend, recoverJournal, settleJournalRemovals } from '../../../src/store/journal.js';
 
 let dir: string;
 afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
@@ -78,6 +78,68 @@ describe('append journal', () => {
     expect(readFileSync(journalPath(p), 'latin1')).toMatch(/^UWAPPEND1 idle\n/);
     expect(reopen(p)).toBe(false);
     expect(readFileSync(p, 'latin1')).toBe(OLD + NEW.toString('latin1').repeat(3));
+  });
+});
+
+describe('prepareAppend: the check before an append to a mailbox not open here', () => {
+  const journalText = (p: string) => readFileSync(journalPath(p), 'latin1').slice(0, 128).trimEnd();
+  /** An append of NEW through prepareAppend, the journal's record taken as it stood before the bytes were written. */
+  function appendVia(p: string): { record: string; reused: boolean } {
+    const fd = openSync(p, 'r+');
+    try {
+      const { journal } = prepareAppend(p, fd);
+      const size = readFileSync(p).length;
+      const j = beginAppend(p, fd, size, NEW, journal);
+      const record = journalText(p);
+      writeSync(fd, NEW, 0, NEW.length, size);
+      j.commit();
+      return { record, reused: journal !== undefined };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  it('cuts off an interrupted append first, then records the new one in the same journal', () => {
+    const p = interrupted(20);
+    const { record, reused } = appendVia(p);
+    expect(reused).toBe(false); // the journal was in progress: recovered, not reused
+    expect(record).toMatch(new RegExp(`^UWAPPEND1 ${OLD.length} ${OLD.length + NEW.length} [0-9a-f]{40}$`));
+    expect(readFileSync(p, 'latin1')).toBe(OLD + NEW.toString('latin1'));
+    expect(journalText(p)).toBe('UWAPPEND1 idle');
+  });
+
+  it('keeps the idle journal open for the append, which records, syncs and marks it idle again', () => {
+    const p = interrupted(NEW.length);
+    expect(reopen(p)).toBe(false); // whole: kept, journal idle
+    const first = appendVia(p);
+    expect(first.reused).toBe(true);
+    expect(first.record).toMatch(new RegExp(`^UWAPPEND1 ${OLD.length + NEW.length} ${OLD.length + 2 * NEW.length} [0-9a-f]{40}$`));
+    expect(journalText(p)).toBe('UWAPPEND1 idle');
+    expect(readFileSync(p, 'latin1')).toBe(OLD + NEW.toString('latin1').repeat(2));
+  });
+
+  it('makes the journal at a mailbox\'s first append (nothing to keep open before it)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const p = join(dir, 'box');
+    writeFileSync(p, OLD);
+    const { reused } = appendVia(p);
+    expect(reused).toBe(false);
+    expect(journalText(p)).toBe('UWAPPEND1 idle');
+    expect(appendVia(p).reused).toBe(true);
+    expect(readFileSync(p, 'latin1')).toBe(OLD + NEW.toString('latin1').repeat(2));
+  });
+
+  it('rolls back an interrupted rewrite before the append', () => {
+    dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const p = join(dir, 'box');
+    writeFileSync(p, OLD);
+    const fd = openSync(p, 'r+');
+    beginJournal(p, fd, 0, OLD.length);
+    writeSync(fd, Buffer.alloc(OLD.length, 0x2a), 0, OLD.length, 0); // the rewrite died half-way
+    closeSync(fd);
+    const { reused } = appendVia(p);
+    expect(reused).toBe(false);
+    expect(readFileSync(p, 'latin1')).toBe(OLD + NEW.toString('latin1'));
   });
 });
 

@@ -11,26 +11,14 @@ import { mapErr } from '../base.js';
 import { appendAndClose, deleteFile, renameMailbox, statusOf } from '../common.js';
 import { MbxMailbox } from './mailbox.js';
 import { HDRSIZE, buildHeader, isMbxHeader } from './format.js';
+import { probePath, type Probe } from '../../probe.js';
 
 export { MbxMailbox } from './mailbox.js';
 export { repairMbx } from './repair.js';
 
-/** Whether `path` is a regular file that starts with a valid mbx header. */
-export function isMbxFile(path: string): boolean {
-  let fd: number;
-  try {
-    if (!statSync(path).isFile()) return false;
-    fd = openSync(path, constants.O_RDONLY);
-  } catch {
-    return false;
-  }
-  try {
-    const b = Buffer.alloc(HDRSIZE);
-    const n = readSync(fd, b, 0, HDRSIZE, 0);
-    return n === HDRSIZE && isMbxHeader(b);
-  } finally {
-    closeSync(fd);
-  }
+/** Whether a probed path is a regular file that starts with a valid mbx header. */
+function isMbxProbe(p: Probe): boolean {
+  return p.file && p.head.length >= HDRSIZE && isMbxHeader(p.head);
 }
 
 export function createMbxFile(path: string, ctx: DriverContext, keywords: readonly string[]): void {
@@ -63,8 +51,10 @@ export const mbxDriver: Driver = {
   name: 'mbx',
   directoryFormat: false,
   async detect(path: string): Promise<boolean> {
-    return isMbxFile(path);
+    const p = probePath(path);
+    return !!p && this.recognise(p);
   },
+  recognise: isMbxProbe,
   async create(path: string, ctx: DriverContext, opts): Promise<void> {
     createMbxFile(path, ctx, opts?.keywords ?? ctx.defaultKeywords);
   },

@@ -14,6 +14,7 @@ import { appendAndClose, renameMailbox, statusOf } from '../common.js';
 import { MixMailbox, isMixDir } from './mailbox.js';
 import { INDEX, META, STATUS, buildMeta, dataFileName } from './format.js';
 import { MAX_KEYWORDS } from '../flagbits.js';
+import type { Probe } from '../../probe.js';
 
 export { MixMailbox, isMixDir } from './mailbox.js';
 
@@ -59,6 +60,9 @@ export const mixDriver: Driver = {
   directoryFormat: true,
   async detect(path: string): Promise<boolean> {
     return isMixDir(path);
+  },
+  recognise(p: Probe): boolean {
+    return p.mixMeta;
   },
   async create(path: string, ctx: DriverContext, opts): Promise<void> {
     createMixDir(path, ctx, opts?.keywords ?? ctx.defaultKeywords);

@@ -784,7 +784,7 @@ export class MixMailbox extends BaseMailbox<Msg> {
 /** Whether a directory holds a mix mailbox (a regular `.mixmeta`). */
 export function isMixDir(path: string): boolean {
   try {
-    return statSync(join(path, META)).isFile();
+    return !!statSync(join(path, META), { throwIfNoEntry: false })?.isFile();
   } catch {
     return false;
   }

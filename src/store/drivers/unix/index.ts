@@ -8,35 +8,32 @@ import type { Driver, DriverContext } from '../../driver.js';
 import type { AppendMessage, AppendResult, Mailbox, OpenOptions, StatusInfo } from '../../types.js';
 import { StoreError } from '../../types.js';
 import { UnixMailbox, mapErr, buildAppended, appendBytes, MAX_KEYWORDS } from './mailbox.js';
-import { recoverJournal } from '../../journal.js';
+import { prepareAppend } from '../../journal.js';
 import { dotLock, lockFileExclusive, unlockFile } from '../../lock/index.js';
 import { pad10 } from './format.js';
 import { pseudoMessage } from './format.js';
 import { parseFromLine } from './fromline.js';
+import { probePath, type Probe } from '../../probe.js';
 
 export { validFromLine, parseFromLine, formatFromLine } from './fromline.js';
 export { UnixMailbox } from './mailbox.js';
 
 /** Whether the file is empty or starts (after blank space) with a valid From line. */
 export function isUnixFormat(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY);
-  } catch {
-    return false;
-  }
-  try {
-    const b = Buffer.alloc(1024);
-    const n = readSync(fd, b, 0, b.length, 0);
-    if (n === 0) return true;
-    let i = 0;
-    while (i < n && (b[i] === 10 || b[i] === 13 || b[i] === 32 || b[i] === 9)) i++;
-    const nl = b.indexOf(10, i);
-    const line = b.subarray(i, nl < 0 ? n : nl).toString('latin1');
-    return parseFromLine(line) !== undefined;
-  } finally {
-    closeSync(fd);
-  }
+  const p = probePath(path);
+  return !!p && p.readable && isUnixHead(p.head);
+}
+
+/** The check on a file's first bytes (of which the first 1024 count, as in UW). */
+function isUnixHead(head: Buffer): boolean {
+  const n = Math.min(head.length, 1024);
+  if (n === 0) return true;
+  const b = head.subarray(0, n);
+  let i = 0;
+  while (i < n && (b[i] === 10 || b[i] === 13 || b[i] === 32 || b[i] === 9)) i++;
+  const nl = b.indexOf(10, i);
+  const line = b.subarray(i, nl < 0 ? n : nl).toString('latin1');
+  return parseFromLine(line) !== undefined;
 }
 
 /** Create an empty mailbox file holding just the pseudo-message (as c-client does). */
@@ -64,12 +61,11 @@ export const unixDriver: Driver = {
   name: 'unix',
   directoryFormat: false,
   async detect(path: string): Promise<boolean> {
-    try {
-      if (!statSync(path).isFile()) return false;
-    } catch {
-      return false;
-    }
-    return isUnixFormat(path);
+    const p = probePath(path);
+    return !!p && this.recognise(p);
+  },
+  recognise(p: Probe): boolean {
+    return p.file && p.readable && isUnixHead(p.head);
   },
   async create(path: string, ctx: DriverContext, opts): Promise<void> {
     createUnixFile(path, ctx, opts?.keywords ?? ctx.defaultKeywords);
@@ -125,8 +121,9 @@ async function fastAppend(path: string, messages: AppendMessage[], ctx: DriverCo
   const dl = await dotLock(path, { timeoutMinutes: ctx.dotLockTimeout, log: ctx.log, mlock: { helper: ctx.mlockPath, fd } });
   try {
     if (!(await lockFileExclusive(fd, (ctx.lockWait ?? 300) * 1000))) throw new StoreError(`Unable to lock mailbox ${path}: held by another process`, 'INUSE');
+    let journal: number | undefined;
     try {
-      recoverJournal(path, fd);
+      journal = prepareAppend(path, fd).journal;
       const head = Buffer.alloc(4096);
       const n = readSync(fd, head, 0, head.length, 0);
       const text = head.subarray(0, n).toString('latin1');
@@ -154,9 +151,12 @@ async function fastAppend(path: string, messages: AppendMessage[], ctx: DriverCo
         parts.push(...buildAppended(am, flags, kw, uid, ctx, false));
       }
       // UIDLAST in the pseudo-message is written with the messages, under one fsync.
-      await appendBytes(path, fd, size, parts, [[lastAt, Buffer.from(pad10(uidLast), 'latin1')]]);
+      const handed = journal;
+      journal = undefined;
+      await appendBytes(path, fd, size, parts, [[lastAt, Buffer.from(pad10(uidLast), 'latin1')]], handed);
       return { uidValidity, uids, warnings };
     } finally {
+      if (journal !== undefined) closeSync(journal);
       unlockFile(fd);
     }
   } finally {

@@ -1233,19 +1233,26 @@ const NEWLINE = Buffer.from('\n', 'latin1');
  * pseudo-message's UIDLAST digits) are written before the one fsync. On
  * failure the file is cut back to the old size.
  */
-export async function appendBytes(path: string, fd: number, oldSize: number, data: Buffer | Buffer[], patches: Array<[number, Buffer]> = []): Promise<void> {
+export async function appendBytes(path: string, fd: number, oldSize: number, data: Buffer | Buffer[], patches: Array<[number, Buffer]> = [], journal?: number): Promise<void> {
   // Messages are separated by a blank line: make sure the file ends with LF LF.
   let prefix = '';
   if (oldSize > 0) {
     const tail = Buffer.alloc(2);
-    const n = readSync(fd, tail, 0, 2, Math.max(0, oldSize - 2));
+    let n: number;
+    try {
+      n = readSync(fd, tail, 0, 2, Math.max(0, oldSize - 2));
+    } catch (e) {
+      if (journal !== undefined) closeSync(journal);
+      throw e;
+    }
     const t = tail.subarray(0, n).toString('latin1');
     if (!t.endsWith('\n')) prefix = '\n\n';
     else if (oldSize >= 2 && t !== '\n\n') prefix = '\n';
   }
   const parts = Buffer.isBuffer(data) ? [data] : data;
   const all = prefix ? [Buffer.from(prefix, 'latin1'), ...parts] : parts;
-  const j = beginAppend(path, fd, oldSize, all);
+  // An idle journal the caller opened (prepareAppend) is beginAppend's from here.
+  const j = beginAppend(path, fd, oldSize, all, journal);
   try {
     writevFully(fd, all, oldSize);
     for (const [at, b] of patches) writeSync(fd, b, 0, b.length, at);
