@@ -21,10 +21,11 @@ function table(path: string): Array<[string, string]> {
   if (!path) return [];
   let st;
   try {
-    st = statSync(path);
+    st = statSync(path, { throwIfNoEntry: false }); // checked at every command that names a mailbox: no exception when absent
   } catch {
     return [];
   }
+  if (!st) return [];
   const hit = cache.get(path);
   if (hit && hit.mtimeMs === st.mtimeMs) return hit.entries;
   const entries: Array<[string, string]> = [];
