@@ -34,6 +34,32 @@ export class Scratch {
   }
 }
 
+/**
+ * Memory for a batch of reads that all die together (a COPY's batch of
+ * messages): handed out in order from one buffer, taken back at once with
+ * reset(). A request that does not fit gets a buffer of its own. Without
+ * it every message read is a separate allocation outside V8's heap, and
+ * up to 64 MB of them wait, dead, for the collector (the COPY at 50,000
+ * messages peaked at 130 MB).
+ */
+export class Slab {
+  private readonly buf: Buffer;
+  private used = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  take(len: number): Buffer {
+    if (this.used + len > this.buf.length) return Buffer.allocUnsafe(len);
+    const b = this.buf.subarray(this.used, this.used + len);
+    this.used += len;
+    return b;
+  }
+  /** Everything handed out is dead: start again from the beginning. */
+  reset(): void {
+    this.used = 0;
+  }
+}
+
 /** Where `byte` next is in buf[from, end), or `end` (indexOf, that is memchr, bounded). */
 export function indexIn(buf: Buffer, byte: number, from: number, end: number): number {
   const i = buf.indexOf(byte, from);

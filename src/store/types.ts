@@ -9,6 +9,7 @@
  * Messages are identified by UID inside a Mailbox. Message numbers (sequence
  * numbers) are a protocol matter and live in the protocol sessions.
  */
+import type { Slab } from './io.js';
 
 /** System flags kept by every driver. `\Recent` is session state, see MessageInfo.recent. */
 export const SYSTEM_FLAGS = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'] as const;
@@ -145,9 +146,10 @@ export interface Mailbox {
   /**
    * The message in the unix driver's stored form (unix mailboxes only): for
    * appending it to another unix mailbox without converting it to CRLF
-   * form and back.
+   * form and back. With `slab`, the bytes are read into it (they live until
+   * the slab is reset).
    */
-  readMboxForm?(uid: number): Promise<MboxForm | null>;
+  readMboxForm?(uid: number, slab?: Slab): Promise<MboxForm | null>;
   /**
    * Only the lines of the header fields From, To, Cc, Bcc, Subject and Date
    * (every occurrence, CRLF form, then a blank line), from an index the

@@ -7,6 +7,7 @@ import type { Token } from '../parser.js';
 import type { AppendMessage, Mailbox } from '../../store/types.js';
 import { toCrlf } from '../../store/drivers/flagbits.js';
 import { StoreError } from '../../store/types.js';
+import { Slab } from '../../store/io.js';
 
 /**
  * Messages are appended to the target in batches, each one append (one
@@ -19,6 +20,8 @@ import { StoreError } from '../../store/types.js';
  */
 const BATCH_BYTES = 4 << 20;
 const BATCH_MESSAGES = 1000;
+/** A batch's messages in stored form are read into one slab, reused from batch to batch. */
+const SLAB_BYTES = BATCH_BYTES + (1 << 20);
 
 async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean): Promise<string> {
   const mb = s.requireMailbox();
@@ -58,14 +61,16 @@ async function copyTo(s: ImapSession, args: Token[], uid: boolean, move: boolean
     batch = [];
     batchSrc = [];
     batchBytes = 0;
+    slab?.reset(); // the batch is written: nothing refers to its bytes any more
   };
   // Between two unix mailboxes the stored bytes go across in stored form,
   // not converted to IMAP's CRLF form and back (the same bytes result).
   const raw = !!mb.readMboxForm && (same || (await s.store!.appendDriver(target)) === 'unix'); // only unix mailboxes read in stored form
+  const slab = raw && uids.length > 1 ? new Slab(SLAB_BYTES) : undefined;
   for (const u of uids) {
     const info = mb.get(u);
     if (!info) continue;
-    const m: AppendMessage | undefined = raw ? await mboxMessage(mb, u) : await imapMessage(mb, u);
+    const m: AppendMessage | undefined = raw ? await mboxMessage(mb, u, slab) : await imapMessage(mb, u);
     if (!m) continue;
     m.flags = [...info.flags];
     m.internalDate = info.internalDate;
@@ -95,8 +100,8 @@ async function imapMessage(mb: Mailbox, uid: number): Promise<AppendMessage | un
  * The message in stored form; its IMAP form (`data`), wanted only if the
  * target turned out not to be a unix mailbox after all, is made on demand.
  */
-async function mboxMessage(mb: Mailbox, uid: number): Promise<AppendMessage | undefined> {
-  const mbox = await mb.readMboxForm!(uid);
+async function mboxMessage(mb: Mailbox, uid: number, slab?: Slab): Promise<AppendMessage | undefined> {
+  const mbox = await mb.readMboxForm!(uid, slab);
   if (!mbox) return undefined;
   let data: Buffer | undefined;
   return {

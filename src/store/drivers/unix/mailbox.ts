@@ -4,7 +4,7 @@
  */
 import { BaseMailbox, emptyChanges, mapErr } from '../base.js';
 export { emptyChanges, mapErr };
-import { preadFully, indexIn, Scratch, writevFully } from '../../io.js';
+import { preadFully, indexIn, Scratch, Slab, writevFully } from '../../io.js';
 import { MAX_KEYWORDS, flagsFromBits, sysBits, keywordMask } from '../flagbits.js';
 import { MessageTable, SEEN, DELETED, FLAGGED, ANSWERED, DRAFT, OLD, RECENT } from './table.js';
 import { closeSync, fstatSync, statSync, readSync, writeSync, fsyncSync, ftruncateSync, utimesSync } from 'node:fs';
@@ -757,19 +757,19 @@ export class UnixMailbox extends BaseMailbox<{ info: MessageInfo }> {
    * what prepareForMbox makes of read()'s output (private headers and CRs
    * out, then the rest of the conversion), without the CRLF form between.
    */
-  private storedForm(i: number): MboxForm {
+  private storedForm(i: number, slab?: Slab): MboxForm {
     const t = this.t;
     const start = t.hdrStart[i];
     const len = t.end[i] - start;
-    const w = Buffer.allocUnsafe(len + 1); // + a final LF if missing
+    const w = slab ? slab.take(len + 1) : Buffer.allocUnsafe(len + 1); // + a final LF if missing
     const end = preadFully(this.fd, len, start, w).length;
     return mboxParts(w, dropCRs(w, end, t.priv(i), start)); // private headers (file offsets) and CRs out
   }
-  readMboxForm(uid: number): Promise<MboxForm | null> {
+  readMboxForm(uid: number, slab?: Slab): Promise<MboxForm | null> {
     if (this.closed) throw new StoreError('Mailbox is closed');
     return this.withShared(() => {
       const i = this.t.find(uid);
-      return i < 0 ? null : this.storedForm(i);
+      return i < 0 ? null : this.storedForm(i, slab);
     });
   }
 
