@@ -1,6 +1,7 @@
 /*
  * The POSIX calls every mail session makes (flock, fcntl record locks, mmap
- * of the scan cache, syslog, malloc_trim) as a small Node-API addon. The
+ * of the scan cache, syslog, malloc_trim, the addresses of an inetd socket)
+ * as a small Node-API addon. The
  * same calls are made through koffi when this is not built (no C compiler
  * at install time): see src/runtime/posix.ts. Loading koffi's native module
  * costs about 4 ms of every process that locks a mailbox; this one, a few
@@ -22,6 +23,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -162,13 +166,60 @@ static napi_value Strerror(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* One end of a TCP socket as address text and port; 0 = not an IP socket, -errno on failure. */
+static int name_of(int fd, int peer, char *addr, size_t len, int *port) {
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &sl) : getsockname(fd, (struct sockaddr *)&ss, &sl)) != 0) return -errno;
+  if (ss.ss_family == AF_INET) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    if (!inet_ntop(AF_INET, &a->sin_addr, addr, len)) return -errno;
+    *port = ntohs(a->sin_port);
+    return 1;
+  }
+  if (ss.ss_family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    if (!inet_ntop(AF_INET6, &a->sin6_addr, addr, len)) return -errno;
+    *port = ntohs(a->sin6_port);
+    return 1;
+  }
+  return 0;
+}
+
+/*
+ * socketNames(fd) -> [peer address, peer port, local address, local port]
+ * of an IPv4/IPv6 socket (inet_ntop forms, as Node reports them), [] for
+ * another kind of socket, -errno when fd is not a connected socket.
+ */
+static napi_value SocketNames(napi_env env, napi_callback_info info) {
+  int64_t a[1];
+  if (!int_args(env, info, 1, a)) return type_error(env, "socketNames(fd)");
+  char peer[INET6_ADDRSTRLEN], local[INET6_ADDRSTRLEN];
+  int pport = 0, lport = 0;
+  int r = name_of((int)a[0], 1, peer, sizeof peer, &pport);
+  if (r < 0) return int_value(env, r);
+  napi_value out;
+  napi_create_array(env, &out);
+  if (r == 0) return out;
+  r = name_of((int)a[0], 0, local, sizeof local, &lport);
+  if (r < 0) return int_value(env, r);
+  napi_value v;
+  napi_create_string_utf8(env, peer, NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, out, 0, v);
+  napi_set_element(env, out, 1, int_value(env, pport));
+  napi_create_string_utf8(env, r == 1 ? local : "", NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, out, 2, v);
+  napi_set_element(env, out, 3, int_value(env, r == 1 ? lport : 0));
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
     napi_callback fn;
   } fns[] = {
       {"flock", Flock}, {"fcntlLock", FcntlLock}, {"mapPrivate", MapPrivate}, {"openlog", Openlog},
-      {"syslog", Syslog}, {"mallocTrim", MallocTrim}, {"strerror", Strerror},
+      {"syslog", Syslog}, {"mallocTrim", MallocTrim}, {"strerror", Strerror}, {"socketNames", SocketNames},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -4,11 +4,12 @@
  * (the built-in listener hands one to a worker), or TLS layered on either
  * (implicit TLS, STARTTLS/STLS). Protocols see only this class.
  */
-import { Duplex } from 'node:stream';
-import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type net from 'node:net';
 import type tls from 'node:tls';
-import { tls as loadTls } from './lazy.js';
-import { fstatSync } from 'node:fs';
+import { tls as loadTls, netModule, streamModule } from './lazy.js';
+import { fstatSync, writeSync } from 'node:fs';
+import { socketNames } from './posix.js';
 
 export type DataHandler = (chunk: Buffer) => void;
 
@@ -20,7 +21,14 @@ export interface ConnectionInfo {
 }
 
 export class Connection {
-  private stream: Duplex;
+  private current: Duplex | undefined;
+  private readonly open: (() => Duplex) | undefined;
+  /**
+   * A descriptor the first write goes to directly (writeSync), before the
+   * stream exists: an inetd-started daemon's greeting leaves before Node's
+   * socket and stream modules are loaded and the stream is made.
+   */
+  private direct: number | undefined;
   private tlsActive = false;
   private dataHandler: DataHandler | undefined;
   private endHandlers: Array<(why: string) => void> = [];
@@ -29,13 +37,29 @@ export class Connection {
   /** Bytes written so far (for logs and tests). */
   bytesOut = 0;
 
+  /** `stream`, or a function that makes it when it is first needed (to read, or for any write but a `direct` first one). */
   constructor(
-    stream: Duplex,
+    stream: Duplex | (() => Duplex),
     readonly info: ConnectionInfo,
     private readonly secureContext?: () => tls.SecureContext | undefined,
+    direct?: number,
   ) {
-    this.stream = stream;
-    this.attach(stream);
+    if (typeof stream === 'function') {
+      this.open = stream;
+      this.direct = direct;
+    } else {
+      this.current = stream;
+      this.attach(stream);
+    }
+  }
+
+  private get stream(): Duplex {
+    if (!this.current) {
+      this.direct = undefined;
+      this.current = this.open!();
+      this.attach(this.current);
+    }
+    return this.current;
   }
 
   /** TLS is active (implicit or after STARTTLS). */
@@ -78,6 +102,7 @@ export class Connection {
   /** Receive input. One handler at a time (the session's reader). */
   onData(handler: DataHandler): void {
     this.dataHandler = handler;
+    void this.stream; // reading starts with the stream
   }
   /** Called once when the client goes away (EOF, reset, error). */
   onEnd(handler: (why: string) => void): void {
@@ -91,19 +116,34 @@ export class Connection {
   /** Stop delivering input (backpressure from a busy session). */
   pause(): void {
     this.paused = true;
-    this.stream.pause();
+    this.current?.pause();
   }
   resume(): void {
     this.paused = false;
-    this.stream.resume();
+    this.current?.resume();
   }
 
   /** Write, waiting for the transport to drain when its buffer is full. */
   async write(data: string | Buffer): Promise<void> {
     // A client that closed only its sending side still gets the answers.
     if (this.closed) return;
-    const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    let b = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     this.bytesOut += b.length;
+    if (this.direct !== undefined) {
+      const fd = this.direct;
+      this.direct = undefined; // the first write only: the rest goes through the stream (TCP_NODELAY, backpressure)
+      let done = 0;
+      try {
+        while (done < b.length) done += writeSync(fd, b, done, b.length - done);
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          this.finish(`error: ${(e as Error).message}`); // the client is gone: closed, as a stream's error would say
+          return;
+        }
+        b = b.subarray(done); // a full pipe or socket buffer: the stream waits for it
+      }
+    }
     if (!this.stream.write(b)) await this.drained();
   }
 
@@ -148,14 +188,15 @@ export class Connection {
       });
       secure.once('error', onErr);
     });
-    this.stream = secure;
+    this.current = secure;
     this.tlsActive = true;
     this.attach(secure);
   }
 
   /** Flush and close the connection. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || !this.current) return; // without a stream every write was synchronous: nothing to flush
+
     await new Promise<void>((resolve) => {
       this.stream.end(() => resolve());
       setTimeout(resolve, 2000).unref();
@@ -176,19 +217,8 @@ export function remoteFromEnv(env: NodeJS.ProcessEnv = process.env): string {
  * are pipes (ssh, socat with pipes, a test harness).
  */
 export function stdioStream(): { stream: Duplex; info: ConnectionInfo; socket: boolean } {
-  // inetd, xinetd and systemd (Accept=yes) put the same socket on fd 0 and 1.
-  // Node's child-process pipes are socketpairs too, but two different ones:
-  // then stdin and stdout must be used separately.
-  let isSocket = false;
-  try {
-    const s0 = fstatSync(0);
-    const s1 = fstatSync(1);
-    isSocket = s0.isSocket() && s0.ino === s1.ino && s0.dev === s1.dev;
-  } catch {
-    isSocket = false;
-  }
-  if (isSocket) {
-    const sock = new net.Socket({ fd: 0, readable: true, writable: true });
+  if (stdioIsSocket()) {
+    const sock = new (netModule().Socket)({ fd: 0, readable: true, writable: true });
     sock.setNoDelay(true);
     return {
       stream: sock,
@@ -201,12 +231,49 @@ export function stdioStream(): { stream: Duplex; info: ConnectionInfo; socket: b
       },
     };
   }
-  const stream = Duplex.from({ readable: process.stdin, writable: process.stdout });
-  return {
-    stream,
-    socket: false,
-    info: { remoteAddress: remoteFromEnv(), remotePort: 0, localAddress: '', localPort: 0 },
+  return { stream: stdioPipes(), socket: false, info: pipeInfo() };
+}
+
+/**
+ * The same connection, made so that the greeting can leave before the
+ * stream exists (Connection's `direct` first write): the addresses of an
+ * inetd socket come from the addon (getpeername/getsockname), a pipe's from
+ * the environment; the stream (and with it Node's net and stream modules)
+ * is made when the session starts reading. Where the addon is not built,
+ * a socket is wrapped at once, as stdioStream() does.
+ */
+export function stdioConnection(): { open: () => Duplex; info: ConnectionInfo; direct?: number } {
+  if (!stdioIsSocket()) return { open: stdioPipes, info: pipeInfo(), direct: 1 };
+  const names = socketNames(0);
+  if (names === undefined) {
+    const { stream, info } = stdioStream();
+    return { open: () => stream, info };
+  }
+  const open = () => {
+    const sock = new (netModule().Socket)({ fd: 0, readable: true, writable: true });
+    sock.setNoDelay(true);
+    return sock;
   };
+  const info = names ? { remoteAddress: normaliseAddress(names.remoteAddress), remotePort: names.remotePort, localAddress: normaliseAddress(names.localAddress), localPort: names.localPort } : { remoteAddress: remoteFromEnv(), remotePort: 0, localAddress: '', localPort: 0 };
+  return { open, info, direct: 1 };
+}
+
+/** inetd, xinetd and systemd (Accept=yes) put the same socket on fd 0 and 1; Node's child-process pipes are socketpairs too, but two different ones. */
+function stdioIsSocket(): boolean {
+  try {
+    const s0 = fstatSync(0);
+    const s1 = fstatSync(1);
+    return s0.isSocket() && s0.ino === s1.ino && s0.dev === s1.dev;
+  } catch {
+    return false;
+  }
+}
+/** stdin and stdout used separately, as one duplex stream. */
+function stdioPipes(): Duplex {
+  return streamModule().Duplex.from({ readable: process.stdin, writable: process.stdout });
+}
+function pipeInfo(): ConnectionInfo {
+  return { remoteAddress: remoteFromEnv(), remotePort: 0, localAddress: '', localPort: 0 };
 }
 
 export function socketInfo(sock: net.Socket): ConnectionInfo {

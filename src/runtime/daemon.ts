@@ -5,12 +5,12 @@
  */
 import { hostname as osHostname } from 'node:os';
 import { basename } from 'node:path';
-import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { quickDaemonArgs, type DaemonArgs } from './args.js';
 import { initLog, log, type Log } from './log.js';
-import { Connection, socketInfo, stdioStream } from './connection.js';
+import { Connection, socketInfo, stdioConnection } from './connection.js';
+import { netModule } from './lazy.js';
 import { secureContextLoader } from './tls.js';
 import { becomeUser, currentUserIdentity, isRoot } from './identity.js';
 import type { Authenticator, Identity } from '../auth/types.js';
@@ -154,8 +154,8 @@ export async function runDaemon(program: Program, runner: SessionRunner, argv = 
 }
 
 function makeStdioConnection(secureContext: ReturnType<typeof secureContextLoader>): Connection {
-  const { stream, info } = stdioStream();
-  return new Connection(stream, info, secureContext);
+  const { open, info, direct } = stdioConnection();
+  return new Connection(open, info, secureContext, direct);
 }
 
 /** Listener worker: wait for the accepted socket from the parent, then serve it like inetd would. */
@@ -163,7 +163,7 @@ function receiveWorkerSocket(secureContext: ReturnType<typeof secureContextLoade
   return new Promise((resolve) => {
     if (!process.send) return resolve(undefined);
     const onMessage = (msg: unknown, handle: unknown) => {
-      if (handle instanceof net.Socket && (msg as { type?: string })?.type === 'warmup') {
+      if (handle instanceof netModule().Socket && (msg as { type?: string })?.type === 'warmup') {
         // The listener's throw-away connection (listener.ts warmUp): receive
         // it, write to it and close it as a session would, so that the real
         // one runs warm code.
@@ -176,7 +176,7 @@ function receiveWorkerSocket(secureContext: ReturnType<typeof secureContextLoade
         });
         return;
       }
-      if (handle instanceof net.Socket && (msg as { type?: string })?.type === 'connection') {
+      if (handle instanceof netModule().Socket && (msg as { type?: string })?.type === 'connection') {
         process.off('message', onMessage);
         handle.setNoDelay(true);
         // Tell the listener we are busy, then let the IPC channel stop keeping us alive.
@@ -189,7 +189,7 @@ function receiveWorkerSocket(secureContext: ReturnType<typeof secureContextLoade
     process.on('disconnect', () => resolve(undefined));
     // Compile Node's socket code now, while the worker waits in the pool,
     // rather than while a client waits for its greeting.
-    new net.Socket().destroy();
+    new (netModule().Socket)().destroy();
     process.send({ type: 'ready' });
   });
 }

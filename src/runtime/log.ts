@@ -8,11 +8,10 @@
  * "Login user=fred host=client.example [192.0.2.1]", "Logout user=…",
  * "Autologout user=…", "Login failed user=… auth=… host=…".
  */
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger as PinoLogger } from 'pino';
 import { createRequire } from 'node:module';
-import { Writable } from 'node:stream';
 import * as posix from './posix.js';
 
 export type LogTarget = 'syslog' | 'file' | 'none';
@@ -47,12 +46,15 @@ const SYSLOG_PRIO: Record<number, number> = {
 };
 const LEVEL_NAME: Record<number, string> = { 20: 'debug', 30: 'info', 35: 'notice', 40: 'warning', 50: 'err', 55: 'crit', 58: 'alert', 60: 'emerg' };
 
-/** Turns pino's JSON lines into syslog calls or text lines in a file. */
-class SinkStream extends Writable {
+/**
+ * Turns pino's JSON lines into syslog calls or text lines in a file (pino's
+ * destination: an object with write(); not a Node stream, so that starting
+ * a daemon does not load the stream module).
+ */
+class Sink {
   private fd: number | undefined;
   private syslogOpen = false;
   constructor(private readonly opts: LogOptions) {
-    super({ decodeStrings: false });
     // The log file is opened now, while the process may still be root: after
     // the privilege drop the user could not open it.
     if (opts.target === 'file') this.fd = openSync(opts.file ?? '/dev/null', 'a', 0o640);
@@ -83,18 +85,6 @@ class SinkStream extends Writable {
       const stamp = d.toISOString();
       writeSync(this.fd, `${stamp} ${hostname()} ${this.opts.ident}[${process.pid}]: ${LEVEL_NAME[level] ?? level}: ${text}\n`);
     }
-  }
-  override _write(chunk: string | Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    try {
-      for (const line of String(chunk).split('\n')) if (line) this.writeLine(line);
-      cb();
-    } catch (e) {
-      cb(e as Error);
-    }
-  }
-  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    cb(err);
   }
 }
 
@@ -146,7 +136,7 @@ export function initLog(opts: LogOptions): Log {
     return current;
   }
   let real: Log | undefined;
-  const sink = new SinkStream(opts);
+  const sink = new Sink(opts);
   const make = (): Log => {
     if (real) return real;
     const pino = createRequire(import.meta.url)('pino') as typeof import('pino');

@@ -11,9 +11,9 @@
  * since it happens after the response went out and only while no command
  * is pending.
  */
-import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { mallocTrim } from './posix.js';
+import { v8Module } from './lazy.js'; // node:v8 loads Node's stream code: not before the greeting
 
 /** Resident growth since the last relief that makes one worth it. */
 const GROWTH = 8 << 20;
@@ -27,7 +27,7 @@ let gcFn: Gc | null | undefined;
 function collector(): Gc | null {
   if (gcFn === undefined) {
     try {
-      setFlagsFromString('--expose-gc');
+      v8Module().setFlagsFromString('--expose-gc');
       const g = runInNewContext('gc') as unknown;
       gcFn = typeof g === 'function' ? (g as Gc) : null;
     } catch {

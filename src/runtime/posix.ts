@@ -61,6 +61,8 @@ interface Calls {
   syslog(priority: number, message: string): number;
   mallocTrim(): number;
   strerror(errno: number): string;
+  /** [peer address, peer port, local address, local port] of an IP socket, [] for another socket, or -errno (the addon only). */
+  socketNames?(fd: number): [string, number, string, number] | [] | number;
 }
 let addonMod: Calls | null | undefined;
 /** The addon, when it was built (and not turned off by useAddon(false)). */
@@ -294,6 +296,20 @@ export const EAGAIN = 11;
 export const EWOULDBLOCK = 11;
 export const EINTR = 4;
 export const EACCES = 13;
+
+/**
+ * Both ends of the IP socket on `fd` (getpeername/getsockname, addresses as
+ * Node reports them), read without Node's net module, so that a daemon
+ * started by inetd can greet before loading it. null: not an IP socket (or
+ * not connected); undefined: cannot tell here (no addon; use net.Socket).
+ */
+export function socketNames(fd: number): { remoteAddress: string; remotePort: number; localAddress: string; localPort: number } | null | undefined {
+  const a = addon();
+  if (!a?.socketNames) return undefined;
+  const r = a.socketNames(fd);
+  if (typeof r === 'number' || r.length === 0) return null;
+  return { remoteAddress: r[0], remotePort: r[1], localAddress: r[2], localPort: r[3] };
+}
 
 export function errnoText(errno: number): string {
   try {
