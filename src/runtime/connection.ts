@@ -196,7 +196,6 @@ export class Connection {
   /** Flush and close the connection. */
   async close(): Promise<void> {
     if (this.closed || !this.current) return; // without a stream every write was synchronous: nothing to flush
-
     await new Promise<void>((resolve) => {
       this.stream.end(() => resolve());
       setTimeout(resolve, 2000).unref();
@@ -213,49 +212,22 @@ export function remoteFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * The connection inetd, xinetd or systemd gave us: fd 0 is the client's
- * socket (wrap it for peer addresses and socket semantics), or stdin/stdout
- * are pipes (ssh, socat with pipes, a test harness).
- */
-export function stdioStream(): { stream: Duplex; info: ConnectionInfo; socket: boolean } {
-  if (stdioIsSocket()) {
-    const sock = new (netModule().Socket)({ fd: 0, readable: true, writable: true });
-    sock.setNoDelay(true);
-    return {
-      stream: sock,
-      socket: true,
-      info: {
-        remoteAddress: normaliseAddress(sock.remoteAddress ?? remoteFromEnv()),
-        remotePort: sock.remotePort ?? 0,
-        localAddress: normaliseAddress(sock.localAddress ?? ''),
-        localPort: sock.localPort ?? 0,
-      },
-    };
-  }
-  return { stream: stdioPipes(), socket: false, info: pipeInfo() };
-}
-
-/**
- * The same connection, made so that the greeting can leave before the
- * stream exists (Connection's `direct` first write): the addresses of an
- * inetd socket come from the addon (getpeername/getsockname), a pipe's from
- * the environment; the stream (and with it Node's net and stream modules)
- * is made when the session starts reading. Where the addon is not built,
- * a socket is wrapped at once, as stdioStream() does.
+ * socket (wrapped for socket semantics), or stdin/stdout are pipes (ssh,
+ * socat with pipes, a test harness) — made so that the greeting can leave
+ * before the stream exists (Connection's `direct` first write). The
+ * addresses of an inetd socket come from the addon (getpeername,
+ * getsockname), a pipe's from the environment, and the stream (with Node's
+ * net and stream modules) is made when the session starts reading. Where
+ * the addon is not built, the socket is wrapped at once for its addresses.
  */
 export function stdioConnection(): { open: () => Duplex; info: ConnectionInfo; direct?: number } {
   if (!stdioIsSocket()) return { open: stdioPipes, info: pipeInfo(), direct: 1 };
   const names = socketNames(0);
   if (names === undefined) {
-    const { stream, info } = stdioStream();
-    return { open: () => stream, info };
+    const sock = stdioSocket();
+    return { open: () => sock, info: sock.remoteAddress === undefined ? pipeInfo() : socketInfo(sock) };
   }
-  const open = () => {
-    const sock = new (netModule().Socket)({ fd: 0, readable: true, writable: true });
-    sock.setNoDelay(true);
-    return sock;
-  };
-  const info = names ? { remoteAddress: normaliseAddress(names.remoteAddress), remotePort: names.remotePort, localAddress: normaliseAddress(names.localAddress), localPort: names.localPort } : { remoteAddress: remoteFromEnv(), remotePort: 0, localAddress: '', localPort: 0 };
-  return { open, info, direct: 1 };
+  return { open: stdioSocket, info: names ? socketInfo(names) : pipeInfo(), direct: 1 };
 }
 
 /** inetd, xinetd and systemd (Accept=yes) put the same socket on fd 0 and 1; Node's child-process pipes are socketpairs too, but two different ones. */
@@ -268,15 +240,22 @@ function stdioIsSocket(): boolean {
     return false;
   }
 }
+function stdioSocket(): net.Socket {
+  const sock = new (netModule().Socket)({ fd: 0, readable: true, writable: true });
+  sock.setNoDelay(true);
+  return sock;
+}
 /** stdin and stdout used separately, as one duplex stream. */
 function stdioPipes(): Duplex {
   return streamModule().Duplex.from({ readable: process.stdin, writable: process.stdout });
 }
+/** No socket addresses: the client's from the environment. */
 function pipeInfo(): ConnectionInfo {
   return { remoteAddress: remoteFromEnv(), remotePort: 0, localAddress: '', localPort: 0 };
 }
 
-export function socketInfo(sock: net.Socket): ConnectionInfo {
+/** The addresses of a socket (Node's, or the addon's socketNames). */
+export function socketInfo(sock: Pick<net.Socket, 'remoteAddress' | 'remotePort' | 'localAddress' | 'localPort'>): ConnectionInfo {
   return {
     remoteAddress: normaliseAddress(sock.remoteAddress ?? ''),
     remotePort: sock.remotePort ?? 0,

@@ -206,14 +206,14 @@ export async function settleJournalRemovals(): Promise<void> {
 
 /**
  * If a journal exists for `mailbox`, roll the mailbox back (needs `fd` open
- * for writing). Returns true when a rollback happened. `tidy` (at an open)
- * also removes what an interrupted process left beside a journal, which
- * nothing reads; an append leaves that to the next open.
+ * for writing). Returns true when a rollback happened. Also removes what an
+ * interrupted process left beside a journal, which nothing reads (an
+ * append, prepareAppend, leaves that to the next open).
  */
-export function recoverJournal(mailbox: string, fd: number, tidy = true): boolean {
-  let rolled = recoverFrom(journalPath(mailbox), fd, tidy);
+export function recoverJournal(mailbox: string, fd: number): boolean {
+  let rolled = recoverFrom(journalPath(mailbox), fd, true);
   const alt = fallbackPath(fd);
-  if (alt && recoverFrom(alt, fd, tidy)) rolled = true;
+  if (alt && recoverFrom(alt, fd, true)) rolled = true;
   return rolled;
 }
 
@@ -294,7 +294,8 @@ export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes:
   const parts = Buffer.isBuffer(bytes) ? [bytes] : bytes;
   let length = 0;
   for (const b of parts) length += b.length;
-  if (idleJournal !== undefined) return recordAppend(idleJournal, `${APPEND_MAGIC} ${oldSize} ${oldSize + length} ${digestOf(parts)}`);
+  const record = `${APPEND_MAGIC} ${oldSize} ${oldSize + length} ${digestOf(parts)}`;
+  if (idleJournal !== undefined) return recordAppend(idleJournal, record);
   const { path, jfd } = openJournal(mailbox, fd, '', constants.O_RDWR | constants.O_CREAT);
   try {
     const fresh = fstatSync(jfd).size === 0;
@@ -311,8 +312,8 @@ export function beginAppend(mailbox: string, fd: number, oldSize: number, bytes:
       // A rewrite journal nobody recovered: never overwrite it here.
       throw new Error(`unrecovered journal ${path}`);
     }
-    if (!fresh) return recordAppend(jfd, `${APPEND_MAGIC} ${oldSize} ${oldSize + length} ${digestOf(parts)}`);
-    writeSync(jfd, appendHeader(`${APPEND_MAGIC} ${oldSize} ${oldSize + length} ${digestOf(parts)}`), 0, APPEND_HEADER, 0);
+    if (!fresh) return recordAppend(jfd, record);
+    writeSync(jfd, appendHeader(record), 0, APPEND_HEADER, 0);
     ftruncateSync(jfd, APPEND_HEADER);
     fdatasyncSync(jfd);
     fsyncDir(path);

@@ -1,19 +1,18 @@
 /**
  * What is at a mailbox path, found with as few system calls as the format
  * checks need: one stat, and for a regular file one open and one read of its
- * first bytes (enough for the mbx header and a unix From line); for a
- * directory, whether it holds a regular `.mixmeta`. Every driver's detect()
- * looks at the same probe, so finding a mailbox's format costs one probe,
- * not a stat, open and read per driver (and no exception when something is
- * absent). Never throws.
+ * first bytes (enough for the mbx header and a unix From line). Every
+ * driver's recognise() looks at the same probe, so finding a mailbox's
+ * format costs one probe, not a stat, open and read per driver (and no
+ * exception when something is absent). Never throws.
  */
 import { statSync, openSync, closeSync, readSync, constants } from 'node:fs';
-import { join } from 'node:path';
 
 /** Bytes of a file's start kept in a probe: the mbx header, the longest check. */
 export const PROBE_HEAD = 2048;
 
 export interface Probe {
+  readonly path: string;
   readonly file: boolean;
   readonly directory: boolean;
   /** A regular file's size (0 for anything else). */
@@ -22,8 +21,6 @@ export interface Probe {
   readonly readable: boolean;
   /** A regular file's first bytes (up to PROBE_HEAD); empty otherwise. */
   readonly head: Buffer;
-  /** A directory holding a regular `.mixmeta` (a mix mailbox). */
-  readonly mixMeta: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -36,29 +33,27 @@ export function probePath(path: string): Probe | undefined {
     return undefined;
   }
   if (!st) return undefined;
-  if (st.isDirectory()) {
-    let meta;
-    try {
-      meta = statSync(join(path, '.mixmeta'), { throwIfNoEntry: false });
-    } catch {
-      meta = undefined;
-    }
-    return { file: false, directory: true, size: 0, readable: false, head: EMPTY, mixMeta: !!meta?.isFile() };
-  }
-  if (!st.isFile()) return { file: false, directory: false, size: 0, readable: false, head: EMPTY, mixMeta: false };
+  const other: Probe = { path, file: false, directory: st.isDirectory(), size: 0, readable: false, head: EMPTY };
+  if (!st.isFile()) return other;
+  const unread: Probe = { ...other, file: true, size: st.size };
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY);
   } catch {
-    return { file: true, directory: false, size: st.size, readable: false, head: EMPTY, mixMeta: false };
+    return unread;
   }
   try {
     const b = Buffer.allocUnsafe(PROBE_HEAD);
-    const n = readSync(fd, b, 0, PROBE_HEAD, 0);
-    return { file: true, directory: false, size: st.size, readable: true, head: b.subarray(0, n), mixMeta: false };
+    return { ...unread, readable: true, head: b.subarray(0, readSync(fd, b, 0, PROBE_HEAD, 0)) };
   } catch {
-    return { file: true, directory: false, size: st.size, readable: false, head: EMPTY, mixMeta: false };
+    return unread;
   } finally {
     closeSync(fd);
   }
+}
+
+/** A driver's detect(): its recognise() on a probe of `path` (false when nothing is there). */
+export function recognisedAt(driver: { recognise(p: Probe): boolean }, path: string): boolean {
+  const p = probePath(path);
+  return !!p && driver.recognise(p);
 }

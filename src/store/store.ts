@@ -152,7 +152,7 @@ export class LocalStore implements Store {
     const override = this.cfg.str('inbox-path');
     if (override) return { path: override.replace(/%u/g, this.id.user).replace(/%h/g, this.id.home) };
     const mbox = join(this.id.home, 'mbox');
-    if (existsSync(mbox) && isUnixFormat(mbox)) {
+    if (isUnixFormat(mbox)) {
       const spool = this.spoolPath();
       if (!existsSync(spool) || isUnixFormat(spool)) return { path: mbox, snarfFrom: spool };
     }
@@ -346,7 +346,7 @@ export class LocalStore implements Store {
   async exists(name: string): Promise<boolean> {
     const r = resolveName(name, this.nameCtx());
     if (r.inbox) return true;
-    return existsSync(r.path!) && !!(await this.driverFor(r.path!));
+    return !!(await this.driverFor(r.path!));
   }
 
   async create(name: string): Promise<void> {
@@ -441,9 +441,10 @@ export class LocalStore implements Store {
       const d = (await this.driverFor(loc.path)) ?? unixDriver;
       const s = await d.status(loc.path, ctx);
       const spool = loc.snarfFrom ?? (d !== unixDriver ? loc.moveFrom : undefined);
-      if (spool && existsSync(spool) && statSync(spool).size > 0 && isUnixFormat(spool)) {
+      const spoolProbe = spool ? probePath(spool) : undefined;
+      if (spoolProbe && spoolProbe.size > 0 && unixDriver.recognise(spoolProbe)) {
         // UW adds the spool's counts: those messages are new and unseen.
-        const sp = await unixDriver.status(spool, ctx);
+        const sp = await unixDriver.status(spoolProbe.path, ctx);
         s.messages += sp.messages;
         s.recent += sp.messages;
         s.unseen += sp.unseen;
@@ -466,7 +467,7 @@ export class LocalStore implements Store {
   async appendDriver(name: string): Promise<string | undefined> {
     const r = resolveName(name, this.nameCtx());
     const path = r.inbox ? this.inboxLocation().path : r.path!;
-    return existsSync(path) ? (await this.appendDriverAt(path))?.name : undefined;
+    return (await this.appendDriverAt(path))?.name;
   }
   /** The driver that appends to the file at `path`: its format's, or unix for an empty file. */
   private async appendDriverAt(path: string, probe: Probe | undefined = probePath(path)): Promise<Driver | undefined> {

@@ -3,7 +3,7 @@
  * and fixed-layout per-message records; several read-write sessions at once.
  * See format.ts for the layout and mailbox.ts for the open mailbox.
  */
-import { openSync, closeSync, readSync, writeSync, fsyncSync, unlinkSync, statSync, existsSync, constants } from 'node:fs';
+import { openSync, closeSync, writeSync, fsyncSync, unlinkSync, existsSync, constants } from 'node:fs';
 import type { Driver, DriverContext } from '../../driver.js';
 import type { AppendMessage, AppendResult, Mailbox, OpenOptions, StatusInfo } from '../../types.js';
 import { StoreError } from '../../types.js';
@@ -11,7 +11,7 @@ import { mapErr } from '../base.js';
 import { appendAndClose, deleteFile, renameMailbox, statusOf } from '../common.js';
 import { MbxMailbox } from './mailbox.js';
 import { HDRSIZE, buildHeader, isMbxHeader } from './format.js';
-import { probePath, type Probe } from '../../probe.js';
+import { recognisedAt, type Probe } from '../../probe.js';
 
 export { MbxMailbox } from './mailbox.js';
 export { repairMbx } from './repair.js';
@@ -51,8 +51,7 @@ export const mbxDriver: Driver = {
   name: 'mbx',
   directoryFormat: false,
   async detect(path: string): Promise<boolean> {
-    const p = probePath(path);
-    return !!p && this.recognise(p);
+    return recognisedAt(mbxDriver, path);
   },
   recognise: isMbxProbe,
   async create(path: string, ctx: DriverContext, opts): Promise<void> {

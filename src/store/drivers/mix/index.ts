@@ -62,7 +62,7 @@ export const mixDriver: Driver = {
     return isMixDir(path);
   },
   recognise(p: Probe): boolean {
-    return p.mixMeta;
+    return p.directory && isMixDir(p.path);
   },
   async create(path: string, ctx: DriverContext, opts): Promise<void> {
     createMixDir(path, ctx, opts?.keywords ?? ctx.defaultKeywords);

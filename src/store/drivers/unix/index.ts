@@ -3,7 +3,7 @@
  * with UW: see mailbox.ts (open mailboxes), scan.ts, format.ts, fromline.ts.
  */
 import { deleteFile, renameMailbox, statusOf } from '../common.js';
-import { openSync, closeSync, readSync, writeSync, fsyncSync, fstatSync, statSync, existsSync, constants } from 'node:fs';
+import { openSync, closeSync, readSync, writeSync, fsyncSync, fstatSync, existsSync, constants } from 'node:fs';
 import type { Driver, DriverContext } from '../../driver.js';
 import type { AppendMessage, AppendResult, Mailbox, OpenOptions, StatusInfo } from '../../types.js';
 import { StoreError } from '../../types.js';
@@ -13,15 +13,14 @@ import { dotLock, lockFileExclusive, unlockFile } from '../../lock/index.js';
 import { pad10 } from './format.js';
 import { pseudoMessage } from './format.js';
 import { parseFromLine } from './fromline.js';
-import { probePath, type Probe } from '../../probe.js';
+import { recognisedAt, type Probe } from '../../probe.js';
 
 export { validFromLine, parseFromLine, formatFromLine } from './fromline.js';
 export { UnixMailbox } from './mailbox.js';
 
 /** Whether the file is empty or starts (after blank space) with a valid From line. */
 export function isUnixFormat(path: string): boolean {
-  const p = probePath(path);
-  return !!p && p.readable && isUnixHead(p.head);
+  return recognisedAt(unixDriver, path);
 }
 
 /** The check on a file's first bytes (of which the first 1024 count, as in UW). */
@@ -61,8 +60,7 @@ export const unixDriver: Driver = {
   name: 'unix',
   directoryFormat: false,
   async detect(path: string): Promise<boolean> {
-    const p = probePath(path);
-    return !!p && this.recognise(p);
+    return isUnixFormat(path);
   },
   recognise(p: Probe): boolean {
     return p.file && p.readable && isUnixHead(p.head);
